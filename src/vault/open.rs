@@ -1,0 +1,141 @@
+//! Start-up: turns a validated [`Config`] into a running [`Vault`] — blob store, catalog,
+//! root key and key ring, redaction policy — failing with a clear message when any part
+//! cannot work.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::{Limits, Vault};
+use crate::audit::AuditLog;
+use crate::catalog::sqlite::SqliteCatalog;
+use crate::catalog::Catalog;
+use crate::config::{Config, StoreConfig};
+use crate::redact::Policy;
+use crate::seal::{Backend, DataKey, KdfParams, KeyRing, RootKey, WrappedKey};
+use crate::store::fs::FsStore;
+use crate::store::s3::{S3Config, S3Store};
+use crate::store::BlobStore;
+
+/// Name of the dev vault's root key file under the data directory.
+pub const DEV_ROOT_KEY_FILE: &str = "dev-root.key";
+/// Catalog setting holding the Argon2id parameters (with salt) of a passphrase root key.
+const KDF_SETTING: &str = "root_key.kdf";
+/// Catalog setting holding a known key wrapped under the root key, to detect a wrong one.
+const KEY_CHECK_SETTING: &str = "root_key.check";
+const KEY_CHECK_ID: &str = "callvault-root-key-check";
+
+/// Opens the vault described by `config`. With `dev`, a root key file is created under
+/// the data directory when missing.
+pub async fn open_vault(config: &Config, dev: bool) -> anyhow::Result<Vault> {
+    use anyhow::Context;
+    create_private_dir(&config.data_dir)
+        .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+    let store: Arc<dyn BlobStore> = match &config.store {
+        StoreConfig::Fs { .. } => {
+            let path = config.fs_store_path().expect("fs store has a path");
+            Arc::new(FsStore::open(path.clone()).with_context(|| format!("opening the blob store at {}", path.display()))?)
+        }
+        StoreConfig::S3 { bucket, endpoint, region, force_path_style, part_size } => Arc::new(
+            S3Store::new(S3Config {
+                bucket: bucket.clone(),
+                endpoint: endpoint.clone(),
+                region: region.clone(),
+                force_path_style: *force_path_style,
+                part_size: part_size.unwrap_or(8 << 20),
+            })
+            .await
+            .context("configuring the S3 blob store")?,
+        ),
+    };
+    let db = config.sqlite_path();
+    let catalog: Arc<dyn Catalog> =
+        Arc::new(SqliteCatalog::open(&db).await.with_context(|| format!("opening the catalog {}", db.display()))?);
+    let root = load_root_key(config, dev, catalog.as_ref()).await?;
+    let keys = KeyRing::from_root(&root);
+    check_root_key(&keys, catalog.as_ref()).await?;
+    let policy = match &config.redaction.policy_dir {
+        Some(dir) => Policy::load_dir(dir).map_err(|e| anyhow::anyhow!("{e}"))?,
+        None => Policy::builtin(),
+    };
+    Ok(Vault {
+        store,
+        audit: AuditLog::new(catalog.clone()),
+        catalog,
+        keys,
+        policy,
+        limits: Limits {
+            max_audio_bytes: config.limits.max_audio_bytes,
+            max_transcript_bytes: config.limits.max_transcript_bytes,
+            audio_pad_s: config.redaction.audio_pad_s,
+        },
+        backend: Backend::default(),
+    })
+}
+
+async fn load_root_key(config: &Config, dev: bool, catalog: &dyn Catalog) -> anyhow::Result<RootKey> {
+    use anyhow::Context;
+    let keys = &config.keys;
+    match (&keys.root_key_file, &keys.passphrase_file) {
+        (Some(_), Some(_)) => anyhow::bail!("keys: set either root_key_file or passphrase_file, not both"),
+        (Some(file), None) => RootKey::from_key_file(file).with_context(|| format!("reading the root key file {}", file.display())),
+        (None, Some(file)) => {
+            let text = zeroize::Zeroizing::new(
+                std::fs::read_to_string(file).with_context(|| format!("reading the passphrase file {}", file.display()))?,
+            );
+            let pass = text.lines().next().unwrap_or("");
+            if pass.len() < 12 {
+                anyhow::bail!("keys: the passphrase must have at least 12 characters");
+            }
+            let params = match catalog.get_setting(KDF_SETTING).await? {
+                Some(json) => serde_json::from_str::<KdfParams>(&json).context("reading the stored key-derivation parameters")?,
+                None => {
+                    let p = KdfParams::generate();
+                    catalog.put_setting(KDF_SETTING, &serde_json::to_string(&p)?).await?;
+                    p
+                }
+            };
+            // Argon2id costs about a fifth of a second of one core: keep it off the runtime.
+            let pass = zeroize::Zeroizing::new(pass.as_bytes().to_vec());
+            let root = tokio::task::spawn_blocking(move || RootKey::from_passphrase(&pass, &params)).await??;
+            Ok(root)
+        }
+        (None, None) if dev => {
+            let path = config.data_dir.join(DEV_ROOT_KEY_FILE);
+            if !path.exists() {
+                RootKey::generate_key_file(&path).with_context(|| format!("writing {}", path.display()))?;
+            }
+            RootKey::from_key_file(&path).with_context(|| format!("reading {}", path.display()))
+        }
+        (None, None) => anyhow::bail!("keys: set keys.root_key_file or keys.passphrase_file (see `callvault keys generate`)"),
+    }
+}
+
+/// Wraps a fixed key under the root key at first start; later starts must unwrap it, so
+/// a wrong passphrase or key file stops start-up instead of failing every read.
+async fn check_root_key(keys: &KeyRing, catalog: &dyn Catalog) -> anyhow::Result<()> {
+    match catalog.get_setting(KEY_CHECK_SETTING).await? {
+        Some(json) => {
+            let wrapped: WrappedKey = serde_json::from_str(&json)?;
+            keys.unwrap(KEY_CHECK_ID, &wrapped)
+                .map_err(|_| anyhow::anyhow!("keys: the root key does not match this vault's catalog"))?;
+        }
+        None => {
+            let wrapped = keys.wrap(KEY_CHECK_ID, &DataKey::generate())?;
+            catalog.put_setting(KEY_CHECK_SETTING, &serde_json::to_string(&wrapped)?).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Creates `dir` (and parents) readable by the owner only.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<PathBuf> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)?;
+    Ok(dir.to_path_buf())
+}
