@@ -194,6 +194,16 @@ impl Config {
         Ok(config)
     }
 
+    /// Reads only `CALLVAULT_SERVER__*` variables over the defaults (the dev vault).
+    pub fn load_env_only() -> Result<Self, ConfigError> {
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Env::prefixed("CALLVAULT_SERVER__").split("__"))
+            .extract()
+            .map_err(|e| ConfigError::Parse(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
     /// Checks the settings that cannot work together; called once at start-up.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.tls.is_none() && !self.listen.ip().is_loopback() && !self.allow_plain_http {

@@ -10,7 +10,8 @@ use crate::vault::open_vault;
 /// Runs the server until Ctrl-C.
 pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     init_tracing();
-    let mut config = if args.dev { Config::default() } else { Config::load(&args.config)? };
+    // The dev vault reads no file, but CALLVAULT_SERVER__* variables still apply (limits, ...).
+    let mut config = if args.dev { Config::load_env_only()? } else { Config::load(&args.config)? };
     if let Some(d) = args.data {
         config.data_dir = d;
     }

@@ -156,10 +156,14 @@ impl BlobStore for FsStore {
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<BlobKey>, StoreError> {
-        // Walk only the deepest directory the prefix names, after checking that this
-        // directory is itself a valid key, so the prefix cannot lead outside the root.
+        // Walk only the deepest directory the prefix names. That directory is made of whole
+        // segments of any matching key, so it is itself a valid key; if it is not, nothing
+        // can match, and checking it first keeps the walk inside the root.
         let start = match prefix.rsplit_once('/') {
-            Some((dir, _)) => self.root.join(BlobKey::new(dir)?.as_str()),
+            Some((dir, _)) => match BlobKey::new(dir) {
+                Ok(dir) => self.root.join(dir.as_str()),
+                Err(_) => return Ok(Vec::new()),
+            },
             None => self.root.clone(),
         };
         let root = self.root.clone();
@@ -337,14 +341,17 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn list_skips_the_temp_directory_and_refuses_escaping_prefixes() {
+    async fn list_skips_the_temp_directory_and_never_leaves_the_root() {
         let dir = tempfile::tempdir().unwrap();
         let store = FsStore::open(dir.path().to_path_buf()).await.unwrap();
         std::fs::write(dir.path().join(TEMP_DIR).join("x.part"), b"x").unwrap();
         store.put(&BlobKey::new("a").unwrap(), body(vec![b"1"])).await.unwrap();
         let all: Vec<String> = store.list("").await.unwrap().iter().map(|k| k.to_string()).collect();
         assert_eq!(all, ["a"]);
-        assert!(matches!(store.list("../").await, Err(StoreError::InvalidKey)));
+        std::fs::write(dir.path().join("outside"), b"x").unwrap();
+        let nested = FsStore::open(dir.path().join("nested")).await.unwrap();
+        assert_eq!(nested.list("../").await.unwrap(), []);
+        assert_eq!(nested.list("..").await.unwrap(), []);
     }
 
     #[tokio::test]

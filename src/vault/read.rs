@@ -160,6 +160,15 @@ impl Vault {
         }))
     }
 
+    /// Unseals the stored audio of a call as it was stored (C3 silenced, nothing else):
+    /// for operations and library tests only; no HTTP route exposes it and it is not audited.
+    pub async fn master_audio(&self, rec: &CallRecord) -> Result<Option<ByteStream>, VaultError> {
+        let Some(blob) = rec.audio_blob.clone() else { return Ok(None) };
+        let key = self.unwrap_key(rec)?;
+        let sealed = self.store.get(&BlobKey::new(blob)?).await?;
+        Ok(Some(open_stream(sealed, &key, &context(&rec.call_id, BlobKind::Audio), self.backend)))
+    }
+
     /// Unseals the stored master of a call (used by reads and by library tests).
     pub async fn load_master(&self, rec: &CallRecord) -> Result<Master, VaultError> {
         let key = self.unwrap_key(rec)?;
