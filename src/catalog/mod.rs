@@ -160,6 +160,9 @@ pub trait Catalog: Send + Sync {
         limit: u32,
     ) -> Result<Vec<CallSummary>, CatalogError>;
 
+    /// Replaces the stored receipt of a call (written once its audit index is known).
+    async fn set_receipt(&self, call_id: &str, receipt_json: &str) -> Result<(), CatalogError>;
+
     /// Removes the record for `call_id`; an absent record is not an error.
     async fn delete_call(&self, call_id: &str) -> Result<(), CatalogError>;
 

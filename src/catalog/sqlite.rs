@@ -117,6 +117,15 @@ impl Catalog for SqliteCatalog {
         rows.iter().map(summary_from_row).collect()
     }
 
+    async fn set_receipt(&self, call_id: &str, receipt_json: &str) -> Result<(), CatalogError> {
+        sqlx::query("UPDATE calls SET receipt_json = $1 WHERE call_id = $2")
+            .bind(receipt_json)
+            .bind(call_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn delete_call(&self, call_id: &str) -> Result<(), CatalogError> {
         sqlx::query("DELETE FROM calls WHERE call_id = $1")
             .bind(call_id)

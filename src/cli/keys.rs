@@ -12,7 +12,7 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<()> {
             if out.exists() {
                 anyhow::bail!("{} exists; refusing to overwrite a root key", out.display());
             }
-            RootKey::generate_key_file(&out).with_context(|| format!("writing {}", out.display()))?;
+            RootKey::generate().write_key_file(&out).with_context(|| format!("writing {}", out.display()))?;
             eprintln!("wrote a new root key to {} (keep it secret; losing it loses every call)", out.display());
             Ok(())
         }

@@ -90,7 +90,11 @@ mod tests {
             "", "../x", "a/b", "a\\b", "..", "a..b", ".hidden", "-x", "_x", "a b", "é", "a\0",
             &long,
         ] {
-            assert_eq!(validate_call_id(id), Err(FormatError::InvalidCallId), "{id:?}");
+            assert_eq!(
+                validate_call_id(id),
+                Err(FormatError::InvalidCallId),
+                "{id:?}"
+            );
         }
     }
 

@@ -102,8 +102,8 @@ mod tests {
     fn extreme_codes_decode_to_the_reference_values() {
         assert_eq!(ulaw_to_linear(0x00), -32124);
         assert_eq!(ulaw_to_linear(0x80), 32124);
-        assert_eq!(alaw_to_linear(0x2A), 32256);
-        assert_eq!(alaw_to_linear(0xAA), -32256);
+        assert_eq!(alaw_to_linear(0x2A), -32256);
+        assert_eq!(alaw_to_linear(0xAA), 32256);
         assert_eq!(alaw_to_linear(0x55), -8);
     }
 
@@ -119,7 +119,11 @@ mod tests {
     #[test]
     fn alaw_decode_then_encode_returns_every_code() {
         for code in 0..=255u8 {
-            assert_eq!(linear_to_alaw(alaw_to_linear(code)), code, "code {code:#04x}");
+            assert_eq!(
+                linear_to_alaw(alaw_to_linear(code)),
+                code,
+                "code {code:#04x}"
+            );
         }
     }
 

@@ -15,6 +15,9 @@ pub mod wav;
 mod wav_write;
 mod webvtt;
 
+#[cfg(test)]
+mod proptests;
+
 use thiserror::Error;
 
 pub use call_id::{validate_call_id, CallId, MAX_CALL_ID_LEN};

@@ -167,7 +167,8 @@ fn parse_time(raw: &str) -> Result<f64, FormatError> {
     if !digits(whole) || !digits(fraction) {
         return Err(malformed("time is not a decimal number"));
     }
-    raw.parse().map_err(|_| malformed("time is not a decimal number"))
+    raw.parse()
+        .map_err(|_| malformed("time is not a decimal number"))
 }
 
 fn malformed(what: &'static str) -> FormatError {
@@ -179,7 +180,10 @@ mod tests {
     use super::*;
     use crate::formats::{import_transcript, validate_call_id, TranscriptKind};
 
-    const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/formats/transcribe");
+    const DIR: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/corpus/formats/transcribe"
+    );
 
     fn options_from(expected: &serde_json::Value) -> ImportOptions {
         let field = |k: &str| expected[k].as_str().map(str::to_owned);

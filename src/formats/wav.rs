@@ -327,7 +327,8 @@ fn parse_fmt(body: &[u8]) -> Result<Fmt, WavError> {
     }
     let block_align = u64::from(channels) * encoding.bytes_per_sample() as u64;
     let byte_rate = u64::from(le_u32(body, 8));
-    if u64::from(le_u16(body, 12)) != block_align || byte_rate != u64::from(sample_rate) * block_align
+    if u64::from(le_u16(body, 12)) != block_align
+        || byte_rate != u64::from(sample_rate) * block_align
     {
         return Err(WavError::InconsistentFmt);
     }

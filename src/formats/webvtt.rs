@@ -26,6 +26,9 @@ pub(crate) fn import(text: &str, options: &ImportOptions) -> Result<Transcript, 
     if header.line != 1 || !(signature == "WEBVTT" || signature.starts_with("WEBVTT ")) {
         return Err(FormatError::MalformedVtt { line: 1 });
     }
+    if let Some(at) = header.lines.iter().position(|l| l.contains("-->")) {
+        return Err(FormatError::MalformedVtt { line: at + 1 });
+    }
     let language = header
         .lines
         .iter()
@@ -35,7 +38,10 @@ pub(crate) fn import(text: &str, options: &ImportOptions) -> Result<Transcript, 
     let mut segments = Vec::new();
     for block in blocks {
         let first = block.lines[0];
-        if ["NOTE", "STYLE", "REGION"].iter().any(|k| is_keyword(first, k)) {
+        if ["NOTE", "STYLE", "REGION"]
+            .iter()
+            .any(|k| is_keyword(first, k))
+        {
             continue;
         }
         segments.push(cue(&block)?);

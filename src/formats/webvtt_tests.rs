@@ -1,7 +1,10 @@
 use super::*;
 use crate::formats::{import_transcript, validate_call_id, TranscriptKind};
 
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpus/formats/webvtt");
+const DIR: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/corpus/formats/webvtt"
+);
 
 fn options(call_id: &str) -> ImportOptions {
     ImportOptions {
@@ -22,8 +25,7 @@ fn check_sample(call_id: &str) {
         agent_id: expected["agent_id"].as_str().map(str::to_owned),
         ..options(call_id)
     };
-    let transcript =
-        import_transcript(&input, TranscriptKind::WebVtt, &options).expect("imports");
+    let transcript = import_transcript(&input, TranscriptKind::WebVtt, &options).expect("imports");
     assert_eq!(serde_json::to_value(&transcript).expect("ser"), expected);
 }
 
@@ -48,7 +50,8 @@ fn mixed_sample_reproduces_the_reference_import() {
 
 #[test]
 fn crlf_identifiers_hours_and_escapes_are_handled() {
-    let text = "WEBVTT\r\nLanguage: en-US\r\n\r\nNOTE x\r\n\r\n01:02.500 --> 01:03.000 align:start\r\n\
+    let text =
+        "WEBVTT\r\nLanguage: en-US\r\n\r\nNOTE x\r\n\r\n01:02.500 --> 01:03.000 align:start\r\n\
                 <v.loud Customer>a &amp;lt; b &gt; c &x\r\n</v>\r\n";
     let transcript = import_str(text).expect("imports");
     let segment = &transcript.segments[0];
@@ -74,7 +77,8 @@ fn an_unknown_voice_is_refused() {
 
 #[test]
 fn nested_tags_and_bad_timestamps_point_at_their_line() {
-    let tag = "WEBVTT\nLanguage: en-US\n\n1\n00:00:00.000 --> 00:00:01.000\n<v Agent><b>x</b></v>\n";
+    let tag =
+        "WEBVTT\nLanguage: en-US\n\n1\n00:00:00.000 --> 00:00:01.000\n<v Agent><b>x</b></v>\n";
     assert_eq!(import_str(tag), Err(FormatError::MalformedVtt { line: 6 }));
     let time = "WEBVTT\nLanguage: en-US\n\n00:00:61.000 --> 00:01:01.000\n<v Agent>x</v>\n";
     assert_eq!(import_str(time), Err(FormatError::MalformedVtt { line: 4 }));
@@ -100,4 +104,10 @@ fn webvtt_without_a_call_id_hint_is_refused() {
     let text = "WEBVTT\nLanguage: en-US\n\n00:00:00.000 --> 00:00:01.000\n<v Agent>x</v>\n";
     let result = crate::formats::parse_transcript(text.as_bytes(), TranscriptKind::WebVtt, None);
     assert_eq!(result, Err(FormatError::MissingHeader { field: "call_id" }));
+}
+
+#[test]
+fn a_cue_inside_the_header_is_malformed_not_skipped() {
+    let text = "WEBVTT\nLanguage: en-US\n00:00:00.000 --> 00:00:01.000\n<v Agent>x</v>\n";
+    assert_eq!(import_str(text), Err(FormatError::MalformedVtt { line: 3 }));
 }

@@ -24,7 +24,7 @@ pub(crate) fn luhn(d: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// The card scheme whose prefix and length `d` has, if any.
@@ -35,7 +35,9 @@ pub(crate) fn issuer(d: &str) -> Option<&'static str> {
     match () {
         _ if p2 == 62 && (16..=19).contains(&n) => Some("unionpay"),
         _ if d.starts_with('4') && matches!(n, 13 | 16 | 19) => Some("visa"),
-        _ if ((51..=55).contains(&p2) || (2221..=2720).contains(&p4)) && n == 16 => Some("mastercard"),
+        _ if ((51..=55).contains(&p2) || (2221..=2720).contains(&p4)) && n == 16 => {
+            Some("mastercard")
+        }
         _ if (p2 == 34 || p2 == 37) && n == 15 => Some("amex"),
         _ if (3528..=3589).contains(&p4) && (16..=19).contains(&n) => Some("jcb"),
         _ => None,
@@ -65,7 +67,11 @@ pub(crate) fn is_id(d: &str) -> bool {
     if !(1900..=2030).contains(&year) || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
         return false;
     }
-    let sum: u32 = b[..17].iter().zip(ID_W).map(|(c, w)| u32::from(c - b'0') * w).sum();
+    let sum: u32 = b[..17]
+        .iter()
+        .zip(ID_W)
+        .map(|(c, w)| u32::from(c - b'0') * w)
+        .sum();
     let check = b"10X98765432"[(sum % 11) as usize];
     b[17] == check
 }
@@ -73,7 +79,12 @@ pub(crate) fn is_id(d: &str) -> bool {
 /// A mainland mobile, optionally with the country code 86 in front; returns the digits
 /// of the country code to skip.
 pub(crate) fn mobile(d: &str) -> Option<usize> {
-    let ok = |m: &str| m.len() == 11 && m.starts_with('1') && matches!(m.as_bytes()[1], b'3'..=b'9') && m.bytes().all(|b| b.is_ascii_digit());
+    let ok = |m: &str| {
+        m.len() == 11
+            && m.starts_with('1')
+            && matches!(m.as_bytes()[1], b'3'..=b'9')
+            && m.bytes().all(|b| b.is_ascii_digit())
+    };
     if ok(d) {
         Some(0)
     } else if d.len() == 13 && d.starts_with("86") && ok(&d[2..]) {
@@ -85,12 +96,15 @@ pub(crate) fn mobile(d: &str) -> Option<usize> {
 
 /// An official hotline: 95xxx, or 400/800 followed by seven digits.
 pub(crate) fn is_hotline(d: &str) -> bool {
-    (d.len() == 5 && d.starts_with("95")) || (d.len() == 10 && (d.starts_with("400") || d.starts_with("800")))
+    (d.len() == 5 && d.starts_with("95"))
+        || (d.len() == 10 && (d.starts_with("400") || d.starts_with("800")))
 }
 
 /// `MMYY` with a real month.
 pub(crate) fn is_expiry(d: &str) -> bool {
-    d.len() == 4 && d.bytes().all(|b| b.is_ascii_digit()) && matches!(d[..2].parse::<u32>(), Ok(1..=12))
+    d.len() == 4
+        && d.bytes().all(|b| b.is_ascii_digit())
+        && matches!(d[..2].parse::<u32>(), Ok(1..=12))
 }
 
 /// The named custom-detector validator.
@@ -110,7 +124,10 @@ mod tests {
     #[test]
     fn luhn_accepts_valid_cards_and_rejects_one_digit_off() {
         assert_eq!(is_card("4111111111111111"), Some("visa"));
-        assert_eq!(is_card("6222021234567890").is_some(), luhn("6222021234567890"));
+        assert_eq!(
+            is_card("6222021234567890").is_some(),
+            luhn("6222021234567890")
+        );
         assert!(is_card("4111111111111112").is_none());
         assert_eq!(is_card("378282246310005"), Some("amex"));
     }

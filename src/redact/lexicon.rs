@@ -61,7 +61,11 @@ impl Cue {
 
     /// The policy-file key.
     pub(crate) fn key(self) -> &'static str {
-        CUE_KEYS.iter().find(|(_, c)| *c == self).map(|(k, _)| *k).unwrap_or("")
+        CUE_KEYS
+            .iter()
+            .find(|(_, c)| *c == self)
+            .map(|(k, _)| *k)
+            .unwrap_or("")
     }
 }
 
@@ -130,9 +134,15 @@ pub(crate) fn cue_regex(words: &[String]) -> Result<Regex, String> {
     ws.sort_by_key(|w| std::cmp::Reverse(w.len()));
     let alts: Vec<String> = ws
         .iter()
-        .map(|w| w.split_whitespace().map(regex::escape).collect::<Vec<_>>().join(r"\s+"))
+        .map(|w| {
+            w.split_whitespace()
+                .map(regex::escape)
+                .collect::<Vec<_>>()
+                .join(r"\s+")
+        })
         .collect();
-    Regex::new(&format!("(?i)(?:{})", alts.join("|"))).map_err(|_| "a cue word does not compile".into())
+    Regex::new(&format!("(?i)(?:{})", alts.join("|")))
+        .map_err(|_| "a cue word does not compile".into())
 }
 
 /// True when a match does not cut an ASCII word on either side.
@@ -155,22 +165,42 @@ impl Lexicon {
     pub(crate) fn compile(src: LexiconSource) -> Result<Lexicon, String> {
         let mut cues = Vec::new();
         for (key, cue) in CUE_KEYS {
-            let words = src.cues.get(key).ok_or_else(|| format!("[cues] {key} is missing"))?;
-            cues.push((cue, cue_regex(words).map_err(|m| format!("[cues] {key}: {m}"))?));
+            let words = src
+                .cues
+                .get(key)
+                .ok_or_else(|| format!("[cues] {key} is missing"))?;
+            cues.push((
+                cue,
+                cue_regex(words).map_err(|m| format!("[cues] {key}: {m}"))?,
+            ));
         }
-        if let Some(k) = src.cues.keys().find(|k| !CUE_KEYS.iter().any(|(c, _)| c == k)) {
+        if let Some(k) = src
+            .cues
+            .keys()
+            .find(|k| !CUE_KEYS.iter().any(|(c, _)| c == k))
+        {
             return Err(format!("[cues] {k} is not a known cue group"));
         }
-        let set = RegexSet::new(cues.iter().map(|(_, r)| r.as_str())).map_err(|_| "cue set does not compile".to_string())?;
+        let set = RegexSet::new(cues.iter().map(|(_, r)| r.as_str()))
+            .map_err(|_| "cue set does not compile".to_string())?;
         let n = src.names;
         let a = src.address;
-        if n.zh_surnames.trim().is_empty() || a.zh_street_suffixes.is_empty() || a.en_street_suffixes.is_empty() {
-            return Err("[names] zh_surnames and [address] street suffixes must not be empty".into());
+        if n.zh_surnames.trim().is_empty()
+            || a.zh_street_suffixes.is_empty()
+            || a.en_street_suffixes.is_empty()
+        {
+            return Err(
+                "[names] zh_surnames and [address] street suffixes must not be empty".into(),
+            );
         }
         Ok(Lexicon {
             cues,
             set,
-            zh_surnames: n.zh_surnames.chars().filter(|c| !c.is_whitespace()).collect(),
+            zh_surnames: n
+                .zh_surnames
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect(),
             zh_stop: n.zh_stop_chars.chars().collect(),
             zh_before: n.zh_before,
             zh_after: n.zh_after,
@@ -191,12 +221,26 @@ impl Lexicon {
             let (cue, re) = &self.cues[i];
             for m in re.find_iter(text) {
                 if is_word_match(text, m.start(), m.end()) {
-                    out.push(CueHit { cue: *cue, start: m.start(), end: m.end() });
+                    out.push(CueHit {
+                        cue: *cue,
+                        start: m.start(),
+                        end: m.end(),
+                    });
                 }
             }
         }
-        out.sort_by_key(|h| (h.start, h.end));
-        out
+        out.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
+        // A cue inside a longer one (码 in 密码) is not a cue of its own.
+        let mut kept: Vec<CueHit> = Vec::with_capacity(out.len());
+        for h in out {
+            let inside = kept.iter().any(|k| {
+                k.start <= h.start && h.end <= k.end && (k.end - k.start) > (h.end - h.start)
+            });
+            if !inside {
+                kept.push(h);
+            }
+        }
+        kept
     }
 
     /// True when some English name cue ends within `text` (the words before a name).

@@ -100,7 +100,12 @@ pub enum PolicyError {
     },
 }
 
-const FILES: [&str; 4] = ["classes.toml", "roles.toml", "detectors.toml", "custom.toml"];
+const FILES: [&str; 4] = [
+    "classes.toml",
+    "roles.toml",
+    "detectors.toml",
+    "custom.toml",
+];
 
 impl Policy {
     /// The policy shipped in `policies/redaction/`.
@@ -123,7 +128,10 @@ impl Policy {
             match std::fs::read_to_string(dir.join(name)) {
                 Ok(s) => Ok(s),
                 Err(e) if optional && e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
-                Err(source) => Err(PolicyError::Read { file: name.to_string(), source }),
+                Err(source) => Err(PolicyError::Read {
+                    file: name.to_string(),
+                    source,
+                }),
             }
         };
         let sources = Sources {

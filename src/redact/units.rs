@@ -8,7 +8,24 @@ use crate::formats::transcript::Segment;
 pub(crate) fn is_punct(c: char) -> bool {
     matches!(
         c,
-        ',' | '.' | '!' | '?' | ';' | ':' | '，' | '。' | '！' | '？' | '；' | '：' | '、' | '…' | '"' | '“' | '”' | ')' | '）'
+        ',' | '.'
+            | '!'
+            | '?'
+            | ';'
+            | ':'
+            | '，'
+            | '。'
+            | '！'
+            | '？'
+            | '；'
+            | '：'
+            | '、'
+            | '…'
+            | '"'
+            | '“'
+            | '”'
+            | ')'
+            | '）'
     )
 }
 
@@ -23,13 +40,18 @@ pub(crate) struct Unit {
 }
 
 impl Unit {
-    fn new(text: &str, lo: usize, hi: usize) -> Unit {
+    pub(crate) fn new(text: &str, lo: usize, hi: usize) -> Unit {
         let s = &text[lo..hi];
         let lead = s.len() - s.trim_start().len();
         let body = &s[lead..];
         let core = body.trim_end_matches(is_punct);
         let core = if core.is_empty() { body } else { core };
-        Unit { lo, hi, core_lo: lo + lead, core_hi: lo + lead + core.len() }
+        Unit {
+            lo,
+            hi,
+            core_lo: lo + lead,
+            core_hi: lo + lead + core.len(),
+        }
     }
 
     /// The token without leading whitespace and trailing punctuation.
@@ -50,7 +72,9 @@ impl Unit {
     /// True for a token made only of punctuation.
     pub(crate) fn is_punct_only(&self, text: &str) -> bool {
         let c = self.core(text);
-        !c.is_empty() && c.chars().all(|ch| is_punct(ch) || matches!(ch, '-' | '/' | '·' | '—' | '–'))
+        !c.is_empty()
+            && c.chars()
+                .all(|ch| is_punct(ch) || matches!(ch, '-' | '/' | '·' | '—' | '–'))
     }
 }
 
@@ -90,7 +114,11 @@ fn class_of(c: char) -> Class {
         Class::Space
     } else if is_punct(c) {
         Class::Punct
-    } else if c.is_ascii_alphanumeric() || "@._+-/%$¥#&'".contains(c) || ('０'..='９').contains(&c) || c == 'Ｘ' {
+    } else if c.is_ascii_alphanumeric()
+        || "@._+-/%$¥#&'".contains(c)
+        || ('０'..='９').contains(&c)
+        || c == 'Ｘ'
+    {
         Class::Ascii
     } else if "零〇一幺二两三四五六七八九".contains(c) {
         Class::Numeral
@@ -140,7 +168,10 @@ mod tests {
 
     #[test]
     fn tokenizer_splits_ascii_numerals_and_han() {
-        assert_eq!(cores("卡号是6222 0212，谢谢"), vec!["卡", "号", "是", "6222", "0212", "谢", "谢"]);
+        assert_eq!(
+            cores("卡号是6222 0212，谢谢"),
+            vec!["卡", "号", "是", "6222", "0212", "谢", "谢"]
+        );
         assert_eq!(cores("码是三五六。"), vec!["码", "是", "三五六"]);
     }
 

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::problem::Problem;
 use super::{AppState, Authenticated};
-use crate::formats::{validate_call_id, CallId, TranscriptKind};
+use crate::formats::{validate_call_id, AgentChannel, CallId, ImportOptions, TranscriptKind};
 use crate::vault::{Upload, VaultError};
 
 /// Largest page of `GET /v1/calls`.
@@ -32,16 +32,23 @@ pub async fn upload(
     let mut multipart = multipart.map_err(|_| Problem::bad_request("expected a multipart/form-data body"))?;
     let limits = state.vault.limits.clone();
     let mut transcript: Option<(Bytes, TranscriptKind)> = None;
-    let mut hint: Option<CallId> = None;
+    let mut options = ImportOptions::default();
     let mut file_hint: Option<CallId> = None;
     loop {
         let field = multipart.next_field().await.map_err(|_| Problem::bad_request("the multipart body is malformed"))?;
         let Some(field) = field else { break };
         match field.name().unwrap_or_default() {
             "call_id" => {
-                let text = read_limited(field, 256, "call_id").await?;
-                let text = std::str::from_utf8(&text).map_err(|_| Problem::from(VaultError::Format(crate::formats::FormatError::InvalidUtf8)))?;
-                hint = Some(validate_call_id(text.trim()).map_err(|e| Problem::from(VaultError::Format(e)))?);
+                let text = read_field_text(field, "call_id").await?;
+                options.call_id = Some(validate_call_id(text.trim()).map_err(|e| Problem::from(VaultError::Format(e)))?);
+            }
+            "started_at" => options.started_at = Some(read_field_text(field, "started_at").await?),
+            "agent_id" => options.agent_id = Some(read_field_text(field, "agent_id").await?),
+            "language" => options.language = Some(read_field_text(field, "language").await?),
+            "agent_channel" => {
+                let text = read_field_text(field, "agent_channel").await?;
+                let index = text.trim().parse::<u8>().map_err(|_| Problem::bad_request("agent_channel must be 0 or 1"))?;
+                options.agent_channel = AgentChannel::new(index).map_err(|e| Problem::from(VaultError::Format(e)))?;
             }
             "transcript" => {
                 if transcript.is_some() {
@@ -57,16 +64,20 @@ pub async fn upload(
                     return Err(Problem::bad_request("the audio part must come after the transcript part"));
                 };
                 check_audio_type(&field)?;
-                let upload = Upload { transcript: bytes, kind, call_id_hint: hint.or(file_hint), audio: None };
+                let upload = Upload { transcript: bytes, kind, options, file_call_id: file_hint, audio: None };
                 return ingest_with_audio(&state, &auth, upload, field).await;
             }
-            _ => return Err(Problem::bad_request("unknown part: expected transcript, audio or call_id")),
+            _ => {
+                return Err(Problem::bad_request(
+                    "unknown part: expected transcript, audio, call_id, started_at, agent_id, language or agent_channel",
+                ))
+            }
         }
     }
     let Some((bytes, kind)) = transcript else {
         return Err(Problem::bad_request("the transcript part is missing"));
     };
-    let upload = Upload { transcript: bytes, kind, call_id_hint: hint.or(file_hint), audio: None };
+    let upload = Upload { transcript: bytes, kind, options, file_call_id: file_hint, audio: None };
     let result = state.vault.ingest(&auth.principal, &auth.origin, upload).await;
     receipt_response(&state, result)
 }
@@ -107,6 +118,12 @@ fn receipt_response(state: &AppState, result: Result<(crate::vault::Receipt, boo
     }
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(receipt)).into_response())
+}
+
+/// A small text form field (at most 256 bytes of UTF-8).
+async fn read_field_text(field: Field<'_>, name: &'static str) -> Result<String, Problem> {
+    let bytes = read_limited(field, 256, name).await?;
+    String::from_utf8(bytes.to_vec()).map_err(|_| Problem::from(VaultError::Format(crate::formats::FormatError::InvalidUtf8)))
 }
 
 async fn read_limited(mut field: Field<'_>, limit: u64, part: &'static str) -> Result<Bytes, Problem> {

@@ -17,7 +17,7 @@ use aws_sdk_s3::primitives::ByteStream as SdkBody;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use aws_sdk_s3::Client;
 use bytes::Bytes;
-use futures::{stream, TryStreamExt};
+use futures::stream;
 
 use super::{BlobKey, BlobStore, ByteStream, StoreError};
 use parts::Parts;

@@ -17,11 +17,14 @@ use crate::access::{self, Principal};
 use crate::audit::{now_rfc3339, AuditEntry, Outcome};
 use crate::catalog::{CallRecord, InsertOutcome};
 use crate::formats::transcript::{AudioRef, ChannelMap, Transcript};
-use crate::formats::{parse_transcript, CallId, TranscriptKind};
+use crate::formats::{import_transcript, CallId, FormatError, ImportOptions, TranscriptKind};
 use crate::redact::audio::AudioRedactor;
 use crate::redact::{make_master, Master};
 use crate::seal::{BlobKind, DataKey};
 use crate::store::{BlobKey, ByteStream};
+
+/// Agent id recorded for foreign-format uploads that name none.
+pub const UNKNOWN_AGENT: &str = "unknown";
 
 /// Largest WAV header accepted before the first sample (a few chunks of metadata).
 const MAX_AUDIO_HEADER_BYTES: usize = 1 << 20;
@@ -32,8 +35,13 @@ pub struct Upload {
     pub transcript: Bytes,
     /// How to parse it.
     pub kind: TranscriptKind,
-    /// Call id from a form field or the file name, for formats without one.
-    pub call_id_hint: Option<CallId>,
+    /// Header fields for formats without them (call id, start time, agent, language,
+    /// agent channel). Missing start time and agent default to the upload time and
+    /// `unknown`; v1 transcripts carry their own and ignore these.
+    pub options: ImportOptions,
+    /// Call id from the transcript's file name: used only when neither the content nor
+    /// `options` gives one.
+    pub file_call_id: Option<CallId>,
     /// The audio part, streamed.
     pub audio: Option<ByteStream>,
 }
@@ -76,7 +84,16 @@ impl Vault {
         if upload.transcript.len() as u64 > self.limits.max_transcript_bytes {
             return Err(VaultError::TooLarge { part: "transcript", limit: self.limits.max_transcript_bytes });
         }
-        let mut transcript = parse_transcript(&upload.transcript, upload.kind, upload.call_id_hint.as_ref())?;
+        let mut options = upload.options;
+        options.started_at.get_or_insert_with(now_rfc3339);
+        options.agent_id.get_or_insert_with(|| UNKNOWN_AGENT.to_string());
+        let mut transcript = match import_transcript(&upload.transcript, upload.kind, &options) {
+            Err(FormatError::MissingHeader { field: "call_id" }) if upload.file_call_id.is_some() => {
+                options.call_id = upload.file_call_id;
+                import_transcript(&upload.transcript, upload.kind, &options)?
+            }
+            other => other?,
+        };
         transcript.validate()?;
         let call_id = transcript.call_id.clone();
         let transcript_sha256 = hex::encode(Sha256::digest(&upload.transcript));
@@ -115,7 +132,7 @@ impl Vault {
             receipt_json: String::new(),
             created_at: now_rfc3339(),
         };
-        let wrapped = self.keys.wrap(&call_id, &key).map_err(|_| VaultError::Integrity)?;
+        let wrapped = self.keys.wrap(&call_id, &key);
         let record = CallRecord { key_version: wrapped.version, wrapped_key: wrapped.bytes.clone(), ..record };
 
         let mut receipt = Receipt {

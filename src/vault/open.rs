@@ -7,13 +7,12 @@ use std::sync::Arc;
 
 use super::{Limits, Vault};
 use crate::audit::AuditLog;
-use crate::catalog::sqlite::SqliteCatalog;
+use crate::catalog::SqliteCatalog;
 use crate::catalog::Catalog;
 use crate::config::{Config, StoreConfig};
 use crate::redact::Policy;
 use crate::seal::{Backend, DataKey, KdfParams, KeyRing, RootKey, WrappedKey};
-use crate::store::fs::FsStore;
-use crate::store::s3::{S3Config, S3Store};
+use crate::store::{FsStore, S3Config, S3Store};
 use crate::store::BlobStore;
 
 /// Name of the dev vault's root key file under the data directory.
@@ -33,7 +32,7 @@ pub async fn open_vault(config: &Config, dev: bool) -> anyhow::Result<Vault> {
     let store: Arc<dyn BlobStore> = match &config.store {
         StoreConfig::Fs { .. } => {
             let path = config.fs_store_path().expect("fs store has a path");
-            Arc::new(FsStore::open(path.clone()).with_context(|| format!("opening the blob store at {}", path.display()))?)
+            Arc::new(FsStore::open(path.clone()).await.with_context(|| format!("opening the blob store at {}", path.display()))?)
         }
         StoreConfig::S3 { bucket, endpoint, region, force_path_style, part_size } => Arc::new(
             S3Store::new(S3Config {
@@ -51,7 +50,7 @@ pub async fn open_vault(config: &Config, dev: bool) -> anyhow::Result<Vault> {
     let catalog: Arc<dyn Catalog> =
         Arc::new(SqliteCatalog::open(&db).await.with_context(|| format!("opening the catalog {}", db.display()))?);
     let root = load_root_key(config, dev, catalog.as_ref()).await?;
-    let keys = KeyRing::from_root(&root);
+    let keys = KeyRing::from_root(&root, 1)?;
     check_root_key(&keys, catalog.as_ref()).await?;
     let policy = match &config.redaction.policy_dir {
         Some(dir) => Policy::load_dir(dir).map_err(|e| anyhow::anyhow!("{e}"))?,
@@ -89,7 +88,7 @@ async fn load_root_key(config: &Config, dev: bool, catalog: &dyn Catalog) -> any
             let params = match catalog.get_setting(KDF_SETTING).await? {
                 Some(json) => serde_json::from_str::<KdfParams>(&json).context("reading the stored key-derivation parameters")?,
                 None => {
-                    let p = KdfParams::generate();
+                    let p = KdfParams::recommended();
                     catalog.put_setting(KDF_SETTING, &serde_json::to_string(&p)?).await?;
                     p
                 }
@@ -102,7 +101,7 @@ async fn load_root_key(config: &Config, dev: bool, catalog: &dyn Catalog) -> any
         (None, None) if dev => {
             let path = config.data_dir.join(DEV_ROOT_KEY_FILE);
             if !path.exists() {
-                RootKey::generate_key_file(&path).with_context(|| format!("writing {}", path.display()))?;
+                RootKey::generate().write_key_file(&path).with_context(|| format!("writing {}", path.display()))?;
             }
             RootKey::from_key_file(&path).with_context(|| format!("reading {}", path.display()))
         }
@@ -120,7 +119,7 @@ async fn check_root_key(keys: &KeyRing, catalog: &dyn Catalog) -> anyhow::Result
                 .map_err(|_| anyhow::anyhow!("keys: the root key does not match this vault's catalog"))?;
         }
         None => {
-            let wrapped = keys.wrap(KEY_CHECK_ID, &DataKey::generate())?;
+            let wrapped = keys.wrap(KEY_CHECK_ID, &DataKey::generate());
             catalog.put_setting(KEY_CHECK_SETTING, &serde_json::to_string(&wrapped)?).await?;
         }
     }

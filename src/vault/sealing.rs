@@ -5,10 +5,10 @@ use std::io;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use futures::{Stream, StreamExt};
+use futures::Stream;
 use sha2::{Digest, Sha256};
 
-use crate::seal::{Backend, BlobContext, BlobKind, DataKey, Decryptor, Encryptor};
+use crate::seal::{self, Backend, BlobContext, BlobKind, DataKey};
 use crate::store::ByteStream;
 
 /// The SHA-256 of everything a stream carried, available once it has ended.
@@ -28,7 +28,7 @@ impl DigestSlot {
 
 /// The context bytes that bind a blob to its call, kind and format version.
 pub fn context(call_id: &str, kind: BlobKind) -> Vec<u8> {
-    BlobContext::new(call_id, kind).to_bytes()
+    BlobContext::new(call_id, kind).as_bytes().to_vec()
 }
 
 /// Seals `plain` under `key`; the returned slot receives the SHA-256 of the sealed bytes.
@@ -40,43 +40,8 @@ where
     S: Stream<Item = io::Result<Bytes>> + Send + 'static,
 {
     let slot = DigestSlot::default();
-    let mut enc = Some(Encryptor::new(key, ctx, backend));
-    let mut header = Vec::new();
-    if let Some(e) = enc.as_mut() {
-        e.push(&[], &mut header);
-    }
-    let head = futures::stream::iter(
-        (!header.is_empty()).then(|| Ok::<Bytes, io::Error>(Bytes::from(header))),
-    );
-    let mut plain = Box::pin(plain);
-    let body = futures::stream::poll_fn(move |cx| {
-        use std::task::Poll;
-        loop {
-            let Some(e) = enc.as_mut() else { return Poll::Ready(None) };
-            match plain.as_mut().poll_next(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Err(err))) => {
-                    enc = None;
-                    return Poll::Ready(Some(Err(err)));
-                }
-                Poll::Ready(Some(Ok(chunk))) => {
-                    let mut out = Vec::with_capacity(chunk.len() + 64);
-                    e.push(&chunk, &mut out);
-                    if out.is_empty() {
-                        continue;
-                    }
-                    return Poll::Ready(Some(Ok(Bytes::from(out))));
-                }
-                Poll::Ready(None) => {
-                    let mut out = Vec::new();
-                    enc.take().expect("encryptor present").finish(&mut out);
-                    return Poll::Ready(Some(Ok(Bytes::from(out))));
-                }
-            }
-        }
-    });
-    let sealed = DigestOnEnd { inner: head.chain(body), hasher: Some(Sha256::new()), slot: slot.clone() };
-    (Box::pin(sealed), slot)
+    let sealed = seal::seal_stream(plain, key, ctx, backend);
+    (Box::pin(DigestOnEnd { inner: sealed, hasher: Some(Sha256::new()), slot: slot.clone() }), slot)
 }
 
 pin_project_lite::pin_project! {
@@ -118,43 +83,7 @@ impl<S: Stream<Item = io::Result<Bytes>>> Stream for DigestOnEnd<S> {
 /// Opens a sealed stream: yields plaintext of verified chunks only, then an integrity
 /// error (and nothing more) if the blob was modified, truncated or swapped.
 pub fn open_stream(sealed: ByteStream, key: &DataKey, ctx: &[u8], backend: Backend) -> ByteStream {
-    let mut dec = Some(Decryptor::new(key, ctx, backend));
-    let mut sealed = sealed;
-    Box::pin(futures::stream::poll_fn(move |cx| {
-        use std::task::Poll;
-        loop {
-            let Some(d) = dec.as_mut() else { return Poll::Ready(None) };
-            match sealed.as_mut().poll_next(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Err(e))) => {
-                    dec = None;
-                    return Poll::Ready(Some(Err(e)));
-                }
-                Poll::Ready(Some(Ok(chunk))) => {
-                    let mut out = Vec::new();
-                    if d.push(&chunk, &mut out).is_err() {
-                        dec = None;
-                        return Poll::Ready(Some(Err(integrity_io_error())));
-                    }
-                    if out.is_empty() {
-                        continue;
-                    }
-                    return Poll::Ready(Some(Ok(Bytes::from(out))));
-                }
-                Poll::Ready(None) => {
-                    let mut out = Vec::new();
-                    let d = dec.take().expect("decryptor present");
-                    if d.finish(&mut out).is_err() {
-                        return Poll::Ready(Some(Err(integrity_io_error())));
-                    }
-                    if out.is_empty() {
-                        return Poll::Ready(None);
-                    }
-                    return Poll::Ready(Some(Ok(Bytes::from(out))));
-                }
-            }
-        }
-    }))
+    Box::pin(seal::open_stream(sealed, key, ctx, backend))
 }
 
 /// The one error a failed blob turns into on the way out.
