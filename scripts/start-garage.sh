@@ -122,7 +122,8 @@ wait_for_s3() {
 }
 
 ensure_key_and_bucket() {
-    g key info "$key_name" >/dev/null 2>&1 || g key create "$key_name" >&2
+    # The creation output shows the secret; keep it out of CI logs.
+    g key info "$key_name" >/dev/null 2>&1 || g key create "$key_name" >/dev/null
     g bucket info "$bucket" >/dev/null 2>&1 || g bucket create "$bucket" >&2
     g bucket allow --read --write --owner "$bucket" --key "$key_name" >&2
 }

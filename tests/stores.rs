@@ -67,7 +67,10 @@ fn failing_body(len: usize) -> ByteStream {
 }
 
 async fn assert_absent<S: BlobStore>(store: &S, key: &BlobKey) {
-    assert!(matches!(store.get(key).await, Err(StoreError::NotFound)), "{key} is visible");
+    assert!(
+        matches!(store.get(key).await, Err(StoreError::NotFound)),
+        "{key} is visible"
+    );
 }
 
 /// The scenarios every store must pass; all keys start with `prefix`.
@@ -82,13 +85,24 @@ async fn blob_store_suite<S: BlobStore>(store: &S, prefix: &str) {
 }
 
 async fn round_trips_at_boundary_sizes<S: BlobStore>(store: &S, prefix: &str) {
-    for (i, len) in [0, 1, PART_SIZE, PART_SIZE + 1, 20 * MIB].into_iter().enumerate() {
+    for (i, len) in [0, 1, PART_SIZE, PART_SIZE + 1, 20 * MIB]
+        .into_iter()
+        .enumerate()
+    {
         let k = key(prefix, &format!("round-trip/{len}"));
         let seed = i as u64 + 1;
-        assert_eq!(store.put(&k, body(len, seed)).await.unwrap(), len as u64, "put {len}");
+        assert_eq!(
+            store.put(&k, body(len, seed)).await.unwrap(),
+            len as u64,
+            "put {len}"
+        );
         let (read, digest) = length_and_digest(store.get(&k).await.unwrap()).await;
         assert_eq!(read, len as u64, "length of {len}-byte blob");
-        assert_eq!(digest, digest_of_generated(len, seed), "content of {len}-byte blob");
+        assert_eq!(
+            digest,
+            digest_of_generated(len, seed),
+            "content of {len}-byte blob"
+        );
     }
 }
 
@@ -97,7 +111,10 @@ async fn failed_bodies_leave_nothing_visible<S: BlobStore>(store: &S, prefix: &s
     for len in [0, 1000, PART_SIZE + MIB] {
         let k = key(prefix, &format!("failed/{len}"));
         let result = store.put(&k, failing_body(len)).await;
-        assert!(matches!(result, Err(StoreError::Io(_))), "{len}: {result:?}");
+        assert!(
+            matches!(result, Err(StoreError::Io(_))),
+            "{len}: {result:?}"
+        );
         assert_absent(store, &k).await;
     }
     assert_eq!(store.list(&format!("{prefix}failed/")).await.unwrap(), []);
@@ -127,14 +144,31 @@ async fn overwrites_are_refused<S: BlobStore>(store: &S, prefix: &str) {
         let again = store.put(&k, body(len, 12)).await;
         assert!(matches!(again, Err(StoreError::AlreadyExists)), "{again:?}");
         let (_, digest) = length_and_digest(store.get(&k).await.unwrap()).await;
-        assert_eq!(digest, digest_of_generated(len, 11), "the first write survives");
+        assert_eq!(
+            digest,
+            digest_of_generated(len, 11),
+            "the first write survives"
+        );
     }
 }
 
 fn invalid_keys_are_refused() {
     let too_long = "k".repeat(513);
-    for bad in ["", "/abs", "a/../b", "..", "a b", "a//b", "a/", "ünï", too_long.as_str()] {
-        assert!(matches!(BlobKey::new(bad), Err(StoreError::InvalidKey)), "{bad:?}");
+    for bad in [
+        "",
+        "/abs",
+        "a/../b",
+        "..",
+        "a b",
+        "a//b",
+        "a/",
+        "ünï",
+        too_long.as_str(),
+    ] {
+        assert!(
+            matches!(BlobKey::new(bad), Err(StoreError::InvalidKey)),
+            "{bad:?}"
+        );
     }
     assert!(BlobKey::new("k".repeat(512)).is_ok());
 }
@@ -145,7 +179,10 @@ async fn deletes_are_idempotent<S: BlobStore>(store: &S, prefix: &str) {
     store.delete(&k).await.unwrap();
     assert_absent(store, &k).await;
     store.delete(&k).await.unwrap();
-    store.delete(&key(prefix, "delete/never-written")).await.unwrap();
+    store
+        .delete(&key(prefix, "delete/never-written"))
+        .await
+        .unwrap();
     // A deleted key can be written again.
     store.put(&k, body(3, 6)).await.unwrap();
 }
@@ -159,7 +196,10 @@ async fn listing_filters_by_prefix<S: BlobStore>(store: &S, prefix: &str) {
         keys.iter().map(strip).collect()
     };
     let under = |p: &str| format!("{prefix}{p}");
-    assert_eq!(names(store.list(&under("list/a/")).await.unwrap()), ["list/a/1", "list/a/2"]);
+    assert_eq!(
+        names(store.list(&under("list/a/")).await.unwrap()),
+        ["list/a/1", "list/a/2"]
+    );
     assert_eq!(
         names(store.list(&under("list/a")).await.unwrap()),
         ["list/a/1", "list/a/2", "list/ab"]
@@ -173,13 +213,17 @@ async fn fs_store_passes_the_blob_store_suite() {
     let dir = tempfile::tempdir().unwrap();
     let store = FsStore::open(dir.path().join("blobs")).await.unwrap();
     blob_store_suite(&store, "").await;
-    let temp_files = std::fs::read_dir(dir.path().join("blobs/.tmp")).unwrap().count();
+    let temp_files = std::fs::read_dir(dir.path().join("blobs/.tmp"))
+        .unwrap()
+        .count();
     assert_eq!(temp_files, 0, "temporary files were left behind");
 }
 
 /// Reads the S3 test settings; `None` (after a note) when no server is configured outside CI.
 fn s3_test_config() -> Option<S3Config> {
-    let endpoint = std::env::var("CALLVAULT_TEST_S3_ENDPOINT").ok().filter(|e| !e.is_empty());
+    let endpoint = std::env::var("CALLVAULT_TEST_S3_ENDPOINT")
+        .ok()
+        .filter(|e| !e.is_empty());
     let Some(endpoint) = endpoint else {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -203,6 +247,19 @@ fn s3_test_config() -> Option<S3Config> {
     })
 }
 
+/// Failed and dropped puts must abort their multipart uploads. The abort after a drop runs
+/// in the background, so give it a bounded number of chances to land.
+async fn assert_no_incomplete_uploads(store: &S3Store, prefix: &str) {
+    for _ in 0..50 {
+        if store.incomplete_uploads(prefix).await.unwrap().is_empty() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let left = store.incomplete_uploads(prefix).await.unwrap();
+    panic!("multipart uploads left behind: {left:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn s3_store_passes_the_blob_store_suite() {
     let Some(config) = s3_test_config() else {
@@ -212,6 +269,7 @@ async fn s3_store_passes_the_blob_store_suite() {
     // A fresh prefix per run, so runs against one bucket never see each other's objects.
     let prefix = format!("suite-{}/", uuid::Uuid::new_v4().simple());
     blob_store_suite(&store, &prefix).await;
+    assert_no_incomplete_uploads(&store, &prefix).await;
     for k in store.list(&prefix).await.unwrap() {
         store.delete(&k).await.unwrap();
     }

@@ -5,6 +5,10 @@
 //! request. The Merkle tree and signed checkpoints over these leaves come with the
 //! access-control issue; the leaf bytes written here are already the final leaf format.
 
+pub mod merkle;
+pub mod note;
+pub mod proof;
+
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};

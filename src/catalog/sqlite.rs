@@ -90,7 +90,10 @@ impl Catalog for SqliteCatalog {
 
     async fn get_call(&self, call_id: &str) -> Result<Option<CallRecord>, CatalogError> {
         let sql = format!("SELECT {CALL_COLUMNS} FROM calls WHERE call_id = $1");
-        let row = sqlx::query(&sql).bind(call_id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql)
+            .bind(call_id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(call_from_row).transpose()
     }
 
@@ -358,7 +361,10 @@ fn is_contention(error: &sqlx::Error) -> bool {
     let sqlx::Error::Database(e) = error else {
         return false;
     };
-    let primary = e.code().and_then(|c| c.parse::<i32>().ok()).map(|c| c & 0xff);
+    let primary = e
+        .code()
+        .and_then(|c| c.parse::<i32>().ok())
+        .map(|c| c & 0xff);
     e.is_unique_violation() || matches!(primary, Some(5 | 6))
 }
 

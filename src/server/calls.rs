@@ -20,6 +20,8 @@ use crate::vault::{Upload, VaultError};
 const MAX_PAGE: u32 = 1000;
 /// Default page size.
 const DEFAULT_PAGE: u32 = 100;
+/// Bytes of a refused upload read and dropped so the client sees the answer.
+const DRAIN_LIMIT: u64 = 64 << 20;
 /// Chunks of audio buffered between the HTTP body and the pipeline.
 const AUDIO_CHANNEL_DEPTH: usize = 4;
 
@@ -90,12 +92,19 @@ async fn ingest_with_audio(state: &AppState, auth: &Authenticated, mut upload: U
     upload.audio = Some(Box::pin(audio));
     let metrics = state.metrics.clone();
     let pump = async move {
+        // When the pipeline stops early (bad audio, too large), keep reading a bounded
+        // amount of the body so the client, still sending, gets the problem response
+        // instead of a reset connection.
+        let mut discarded: u64 = 0;
         loop {
             match field.chunk().await {
                 Ok(Some(chunk)) => {
                     metrics.audio_bytes.inc_by(chunk.len() as u64);
-                    if tx.send(Ok(chunk)).await.is_err() {
-                        return; // the pipeline stopped early; its error is the answer
+                    if tx.is_closed() || tx.send(Ok(chunk.clone())).await.is_err() {
+                        discarded += chunk.len() as u64;
+                        if discarded > DRAIN_LIMIT {
+                            return;
+                        }
                     }
                 }
                 Ok(None) => return,

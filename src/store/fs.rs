@@ -283,7 +283,10 @@ mod tests {
         let key = BlobKey::new("calls/c1/transcript").unwrap();
         let n = store.put(&key, body(vec![b"ab", b"cd"])).await.unwrap();
         assert_eq!(n, 4);
-        assert_eq!(std::fs::read(dir.path().join("calls/c1/transcript")).unwrap(), b"abcd");
+        assert_eq!(
+            std::fs::read(dir.path().join("calls/c1/transcript")).unwrap(),
+            b"abcd"
+        );
         assert_eq!(temp_entries(dir.path()), 0);
     }
 
@@ -345,8 +348,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = FsStore::open(dir.path().to_path_buf()).await.unwrap();
         std::fs::write(dir.path().join(TEMP_DIR).join("x.part"), b"x").unwrap();
-        store.put(&BlobKey::new("a").unwrap(), body(vec![b"1"])).await.unwrap();
-        let all: Vec<String> = store.list("").await.unwrap().iter().map(|k| k.to_string()).collect();
+        store
+            .put(&BlobKey::new("a").unwrap(), body(vec![b"1"]))
+            .await
+            .unwrap();
+        let all: Vec<String> = store
+            .list("")
+            .await
+            .unwrap()
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
         assert_eq!(all, ["a"]);
         std::fs::write(dir.path().join("outside"), b"x").unwrap();
         let nested = FsStore::open(dir.path().join("nested")).await.unwrap();
@@ -358,7 +370,10 @@ mod tests {
     async fn a_key_that_is_a_directory_reads_as_absent() {
         let dir = tempfile::tempdir().unwrap();
         let store = FsStore::open(dir.path().to_path_buf()).await.unwrap();
-        store.put(&BlobKey::new("d/k").unwrap(), body(vec![b"1"])).await.unwrap();
+        store
+            .put(&BlobKey::new("d/k").unwrap(), body(vec![b"1"]))
+            .await
+            .unwrap();
         let d = BlobKey::new("d").unwrap();
         assert!(matches!(store.get(&d).await, Err(StoreError::NotFound)));
         store.delete(&d).await.unwrap();

@@ -120,7 +120,12 @@ mod tests {
 
     #[test]
     fn ordinary_keys_are_accepted() {
-        for key in ["a", "calls/0123/transcript.sealed", "A-b_c.d/e", "x/y/z-1.2"] {
+        for key in [
+            "a",
+            "calls/0123/transcript.sealed",
+            "A-b_c.d/e",
+            "x/y/z-1.2",
+        ] {
             assert_eq!(BlobKey::new(key).unwrap().as_str(), key);
         }
     }
@@ -137,8 +142,24 @@ mod tests {
     #[test]
     fn keys_that_could_escape_or_alias_are_refused() {
         for key in [
-            "", "/abs", "a/../b", "..", "a..b", "a/", "a//b", ".", "./a", "a/./b", ".tmp/x",
-            "a/.hidden", "a b", "a\\b", "é", "a\0b", "a?b", "a%2e",
+            "",
+            "/abs",
+            "a/../b",
+            "..",
+            "a..b",
+            "a/",
+            "a//b",
+            ".",
+            "./a",
+            "a/./b",
+            ".tmp/x",
+            "a/.hidden",
+            "a b",
+            "a\\b",
+            "é",
+            "a\0b",
+            "a?b",
+            "a%2e",
         ] {
             assert!(
                 matches!(BlobKey::new(key), Err(StoreError::InvalidKey)),

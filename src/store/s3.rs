@@ -4,9 +4,10 @@
 //! buffers one part at a time, so memory stays bounded by the part size. Overwrites are
 //! refused twice: a HeadObject before uploading (cheap, and it saves sending a body that
 //! would be refused), then `If-None-Match: *` on PutObject/CompleteMultipartUpload, which
-//! closes the race between two writers on servers that honour it. On a server that ignores
-//! the header, two writers racing for one key can both succeed and the last one wins; the
-//! vault's keys embed the call and upload ids, so such races do not arise in practice.
+//! closes the race between two writers on servers that honour it (AWS S3). Garage 2.5
+//! ignores the header (checked against a real server), so there two writers racing for one
+//! key between HEAD and PUT can both succeed and the last one wins; the vault's keys embed
+//! the call and upload ids, so such races do not arise in practice.
 
 mod parts;
 
@@ -98,8 +99,38 @@ impl S3Store {
         })
     }
 
+    /// Keys under `prefix` with a multipart upload that was neither completed nor aborted,
+    /// sorted. For tests and operations: a put that failed or was dropped leaves none once
+    /// its (background) abort has run.
+    pub async fn incomplete_uploads(&self, prefix: &str) -> Result<Vec<BlobKey>, StoreError> {
+        let mut keys = Vec::new();
+        let (mut key_marker, mut id_marker) = (None, None);
+        loop {
+            let list = self.client.list_multipart_uploads().bucket(&self.bucket);
+            let list = list.prefix(prefix).set_key_marker(key_marker);
+            let page = list.set_upload_id_marker(id_marker).send().await;
+            let page = page.map_err(|e| backend("ListMultipartUploads", &e))?;
+            let listed = page.uploads().iter().filter_map(|u| u.key());
+            keys.extend(listed.filter_map(|k| BlobKey::new(k).ok()));
+            if page.is_truncated() != Some(true) {
+                break;
+            }
+            key_marker = page.next_key_marker().map(str::to_owned);
+            id_marker = page.next_upload_id_marker().map(str::to_owned);
+            if key_marker.is_none() {
+                break; // A truncated page without a marker: stop rather than loop.
+            }
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
     async fn exists(&self, key: &BlobKey) -> Result<bool, StoreError> {
-        let head = self.client.head_object().bucket(&self.bucket).key(key.as_str());
+        let head = self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key.as_str());
         match head.send().await {
             Ok(_) => Ok(true),
             Err(e) if status_of(&e) == Some(404) => Ok(false),
@@ -109,7 +140,11 @@ impl S3Store {
 
     async fn put_single(&self, key: &BlobKey, body: Bytes) -> Result<(), StoreError> {
         let len = body.len() as i64;
-        let request = self.client.put_object().bucket(&self.bucket).key(key.as_str());
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key.as_str());
         let request = request.content_length(len).body(SdkBody::from(body));
         match request.if_none_match("*").send().await {
             Ok(_) => Ok(()),
@@ -152,19 +187,34 @@ impl S3Store {
         while let Some(part) = next {
             let number = completed.len() as i32 + 1;
             let len = part.len() as i64;
-            let upload = self.client.upload_part().bucket(&self.bucket).key(key.as_str());
+            let upload = self
+                .client
+                .upload_part()
+                .bucket(&self.bucket)
+                .key(key.as_str());
             let upload = upload.upload_id(upload_id).part_number(number);
-            let sent = upload.content_length(len).body(SdkBody::from(part)).send().await;
+            let sent = upload
+                .content_length(len)
+                .body(SdkBody::from(part))
+                .send()
+                .await;
             let sent = sent.map_err(|e| backend("UploadPart", &e))?;
             // ETags only: echoing per-part checksums makes some servers refuse completion.
             let part = CompletedPart::builder().part_number(number);
             completed.push(part.set_e_tag(sent.e_tag().map(str::to_owned)).build());
             next = parts.next_part().await?;
         }
-        let upload = CompletedMultipartUpload::builder().set_parts(Some(completed)).build();
+        let upload = CompletedMultipartUpload::builder()
+            .set_parts(Some(completed))
+            .build();
         let complete = self.client.complete_multipart_upload().bucket(&self.bucket);
         let complete = complete.key(key.as_str()).upload_id(upload_id);
-        match complete.multipart_upload(upload).if_none_match("*").send().await {
+        match complete
+            .multipart_upload(upload)
+            .if_none_match("*")
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) if status_of(&e) == Some(412) => Err(StoreError::AlreadyExists),
             Err(e) => Err(backend("CompleteMultipartUpload", &e)),
@@ -197,7 +247,11 @@ impl BlobStore for S3Store {
     }
 
     async fn get(&self, key: &BlobKey) -> Result<ByteStream, StoreError> {
-        let get = self.client.get_object().bucket(&self.bucket).key(key.as_str());
+        let get = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key.as_str());
         let output = match get.send().await {
             Ok(output) => output,
             Err(e) if status_of(&e) == Some(404) => return Err(StoreError::NotFound),
@@ -214,7 +268,11 @@ impl BlobStore for S3Store {
     }
 
     async fn delete(&self, key: &BlobKey) -> Result<(), StoreError> {
-        let delete = self.client.delete_object().bucket(&self.bucket).key(key.as_str());
+        let delete = self
+            .client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key.as_str());
         match delete.send().await {
             Ok(_) => Ok(()),
             Err(e) if status_of(&e) == Some(404) => Ok(()),
@@ -223,7 +281,11 @@ impl BlobStore for S3Store {
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<BlobKey>, StoreError> {
-        let list = self.client.list_objects_v2().bucket(&self.bucket).prefix(prefix);
+        let list = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix);
         let mut pages = list.into_paginator().send();
         let mut keys = Vec::new();
         while let Some(page) = pages.next().await {

@@ -26,7 +26,9 @@ fn call(call_id: &str) -> CallRecord {
 
 async fn open_temp() -> (tempfile::TempDir, SqliteCatalog) {
     let dir = tempfile::tempdir().unwrap();
-    let catalog = SqliteCatalog::open(&dir.path().join("catalog.db")).await.unwrap();
+    let catalog = SqliteCatalog::open(&dir.path().join("catalog.db"))
+        .await
+        .unwrap();
     (dir, catalog)
 }
 
@@ -44,7 +46,10 @@ fn principal(name: &str) -> PrincipalRecord {
 async fn an_inserted_call_reads_back_identical() {
     let (_dir, catalog) = open_temp().await;
     let rec = call("c1");
-    assert_eq!(catalog.insert_call(&rec).await.unwrap(), InsertOutcome::Inserted);
+    assert_eq!(
+        catalog.insert_call(&rec).await.unwrap(),
+        InsertOutcome::Inserted
+    );
     assert_eq!(catalog.get_call("c1").await.unwrap(), Some(rec));
     assert_eq!(catalog.get_call("c2").await.unwrap(), None);
 }
@@ -141,12 +146,18 @@ async fn concurrent_audit_appends_from_eight_tasks_get_dense_indices() {
     let mut all = Vec::new();
     for task in tasks {
         let indices = task.await.unwrap();
-        assert!(indices.windows(2).all(|w| w[0].0 < w[1].0), "not increasing per task");
+        assert!(
+            indices.windows(2).all(|w| w[0].0 < w[1].0),
+            "not increasing per task"
+        );
         all.extend(indices);
     }
     all.sort();
     let total = 8 * per_task;
-    assert_eq!(all.iter().map(|(i, _)| *i).collect::<Vec<_>>(), (0..total).collect::<Vec<_>>());
+    assert_eq!(
+        all.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+        (0..total).collect::<Vec<_>>()
+    );
     assert_eq!(catalog.audit_size().await.unwrap(), total);
     let stored = catalog.audit_entries(0, total).await.unwrap();
     let expected: Vec<Vec<u8>> = all.iter().map(|(_, leaf)| leaf.to_vec()).collect();
@@ -198,7 +209,10 @@ async fn the_database_file_is_private_to_its_owner() {
     let catalog = SqliteCatalog::open(&path).await.unwrap();
     catalog.put_setting("k", "v").await.unwrap();
     for name in ["catalog.db", "catalog.db-wal", "catalog.db-shm"] {
-        let mode = std::fs::metadata(dir.path().join(name)).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join(name))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600, "{name}");
     }
 }
@@ -208,7 +222,10 @@ async fn upserting_a_principal_updates_it_but_keeps_its_creation_time() {
     let (_dir, catalog) = open_temp().await;
     let first = principal("alice");
     catalog.upsert_principal(&first).await.unwrap();
-    assert_eq!(catalog.get_principal("alice").await.unwrap(), Some(first.clone()));
+    assert_eq!(
+        catalog.get_principal("alice").await.unwrap(),
+        Some(first.clone())
+    );
     let mut changed = principal("alice");
     changed.roles = vec!["supervisor".into()];
     changed.disabled = true;
@@ -217,7 +234,13 @@ async fn upserting_a_principal_updates_it_but_keeps_its_creation_time() {
     changed.created_at = first.created_at;
     assert_eq!(catalog.get_principal("alice").await.unwrap(), Some(changed));
     catalog.upsert_principal(&principal("aaron")).await.unwrap();
-    let names: Vec<String> = catalog.list_principals().await.unwrap().into_iter().map(|p| p.name).collect();
+    let names: Vec<String> = catalog
+        .list_principals()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
     assert_eq!(names, ["aaron", "alice"]);
     assert_eq!(catalog.get_principal("bob").await.unwrap(), None);
 }
@@ -235,11 +258,24 @@ async fn tokens_are_found_by_hash_and_must_be_unique_and_owned() {
         second_factor: true,
     };
     catalog.insert_token(&token).await.unwrap();
-    assert_eq!(catalog.find_token(&[9; 32]).await.unwrap(), Some(token.clone()));
+    assert_eq!(
+        catalog.find_token(&[9; 32]).await.unwrap(),
+        Some(token.clone())
+    );
     assert_eq!(catalog.find_token(&[8; 32]).await.unwrap(), None);
-    assert!(matches!(catalog.insert_token(&token).await, Err(CatalogError::Conflict(_))));
-    let orphan = TokenRecord { token_hash: vec![7; 32], principal: "nobody".into(), ..token };
-    assert!(matches!(catalog.insert_token(&orphan).await, Err(CatalogError::Conflict(_))));
+    assert!(matches!(
+        catalog.insert_token(&token).await,
+        Err(CatalogError::Conflict(_))
+    ));
+    let orphan = TokenRecord {
+        token_hash: vec![7; 32],
+        principal: "nobody".into(),
+        ..token
+    };
+    assert!(matches!(
+        catalog.insert_token(&orphan).await,
+        Err(CatalogError::Conflict(_))
+    ));
 }
 
 #[tokio::test]
@@ -248,5 +284,8 @@ async fn settings_are_created_and_replaced() {
     assert_eq!(catalog.get_setting("kdf").await.unwrap(), None);
     catalog.put_setting("kdf", "v1").await.unwrap();
     catalog.put_setting("kdf", "v2").await.unwrap();
-    assert_eq!(catalog.get_setting("kdf").await.unwrap().as_deref(), Some("v2"));
+    assert_eq!(
+        catalog.get_setting("kdf").await.unwrap().as_deref(),
+        Some("v2")
+    );
 }
