@@ -18,6 +18,28 @@ fn v1(id: &str) -> Value {
     serde_json::from_slice(&corpus_file(&format!("{id}.json"))).unwrap()
 }
 
+/// A 16-bit PCM mono WAV of low noise.
+fn pcm_mono_wav(seconds: u32, rate: u32) -> Vec<u8> {
+    let data_len = seconds * rate * 2;
+    let mut w = Vec::with_capacity(44 + data_len as usize);
+    w.extend_from_slice(b"RIFF");
+    w.extend_from_slice(&(36 + data_len).to_le_bytes());
+    w.extend_from_slice(b"WAVEfmt ");
+    w.extend_from_slice(&16u32.to_le_bytes());
+    w.extend_from_slice(&1u16.to_le_bytes());
+    w.extend_from_slice(&1u16.to_le_bytes());
+    w.extend_from_slice(&rate.to_le_bytes());
+    w.extend_from_slice(&(rate * 2).to_le_bytes());
+    w.extend_from_slice(&2u16.to_le_bytes());
+    w.extend_from_slice(&16u16.to_le_bytes());
+    w.extend_from_slice(b"data");
+    w.extend_from_slice(&data_len.to_le_bytes());
+    for i in 0..seconds * rate {
+        w.extend_from_slice(&((i % 7) as i16 - 3).to_le_bytes());
+    }
+    w
+}
+
 struct Case {
     name: &'static str,
     form: Form,
@@ -55,7 +77,9 @@ fn cases() -> Vec<Case> {
         .part("audio", Part::bytes(wav.clone()).file_name("a.wav").mime_str("audio/wav").unwrap())
         .part("transcript", Part::bytes(corpus_file(&format!("{AUDIO_CALL}.json"))).file_name("x.json").mime_str("application/json").unwrap());
     cases.push(Case { name: "audio before transcript", form: audio_first, status: 400, kind: "bad-upload" });
-    cases.push(Case { name: "oversize audio", form: upload_form(corpus_file(&format!("{AUDIO_CALL}.json")), "application/json", "x.json", Some(wav.clone())), status: 413, kind: "too-large" });
+    // A valid 200 s mono WAV (3.2 MB) for a transcript without an audio block: only the
+    // size is wrong.
+    cases.push(Case { name: "oversize audio", form: upload_form(corpus_file(&format!("{TEXT_CALL}.json")), "application/json", "x.json", Some(pcm_mono_wav(200, 8000))), status: 413, kind: "too-large" });
     cases.push(Case { name: "oversize transcript", form: upload_form(vec![b' '; 300_000], "application/json", "x.json", None), status: 413, kind: "too-large" });
     let vtt = std::fs::read(dev_corpus().join("../formats/webvtt/c20260301-010164.vtt")).unwrap();
     let path_like = Form::new().text("call_id", "../../etc/passwd").part("transcript", Part::bytes(vtt.clone()).file_name("t.vtt").mime_str("text/vtt").unwrap());
@@ -75,9 +99,9 @@ fn cases() -> Vec<Case> {
 
 #[test]
 fn every_bad_upload_is_a_named_4xx_problem_and_stores_nothing() {
-    // Small limits so the oversize cases stay small: the corpus WAVs are ~1 MB.
+    // Limits just above the corpus files, so the oversize cases stay small.
     let server = TestServer::start_with(&[
-        ("CALLVAULT_SERVER__LIMITS__MAX_AUDIO_BYTES", "200000"),
+        ("CALLVAULT_SERVER__LIMITS__MAX_AUDIO_BYTES", "2500000"),
         ("CALLVAULT_SERVER__LIMITS__MAX_TRANSCRIPT_BYTES", "200000"),
     ]);
     let http = server.http();

@@ -1,6 +1,7 @@
 //! Handlers of `/v1/calls`: upload (multipart, streamed), list, metadata, transcript, audio.
 
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::body::Body;
 use axum::extract::multipart::{Field, Multipart, MultipartRejection};
@@ -32,6 +33,34 @@ pub async fn upload(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, Problem> {
     let mut multipart = multipart.map_err(|_| Problem::bad_request("expected a multipart/form-data body"))?;
+    let gave_up = AtomicBool::new(false);
+    let result = upload_parts(&state, &auth, &mut multipart, &gave_up).await;
+    if result.is_err() && !gave_up.load(Ordering::Relaxed) {
+        drain(&mut multipart).await;
+    }
+    result
+}
+
+/// Reads and drops what is left of a refused upload (up to [`DRAIN_LIMIT`]), so a client
+/// that is still sending reads the problem response instead of a reset connection.
+async fn drain(multipart: &mut Multipart) {
+    let mut drained: u64 = 0;
+    while let Ok(Some(mut field)) = multipart.next_field().await {
+        while let Ok(Some(chunk)) = field.chunk().await {
+            drained += chunk.len() as u64;
+            if drained > DRAIN_LIMIT {
+                return;
+            }
+        }
+    }
+}
+
+async fn upload_parts(
+    state: &AppState,
+    auth: &Authenticated,
+    multipart: &mut Multipart,
+    gave_up: &AtomicBool,
+) -> Result<Response, Problem> {
     let limits = state.vault.limits.clone();
     let mut transcript: Option<(Bytes, TranscriptKind)> = None;
     let mut options = ImportOptions::default();
@@ -58,7 +87,7 @@ pub async fn upload(
                 }
                 let kind = transcript_kind(&field)?;
                 file_hint = field.file_name().and_then(file_stem_call_id);
-                let bytes = read_limited(field, limits.max_transcript_bytes, "transcript").await?;
+                let bytes = read_limited(field, limits.max_transcript_bytes, "transcript", gave_up).await?;
                 transcript = Some((bytes, kind));
             }
             "audio" => {
@@ -67,7 +96,7 @@ pub async fn upload(
                 };
                 check_audio_type(&field)?;
                 let upload = Upload { transcript: bytes, kind, options, file_call_id: file_hint, audio: None };
-                return ingest_with_audio(&state, &auth, upload, field).await;
+                return ingest_with_audio(state, auth, upload, field, gave_up).await;
             }
             _ => {
                 return Err(Problem::bad_request(
@@ -81,12 +110,18 @@ pub async fn upload(
     };
     let upload = Upload { transcript: bytes, kind, options, file_call_id: file_hint, audio: None };
     let result = state.vault.ingest(&auth.principal, &auth.origin, upload).await;
-    receipt_response(&state, result)
+    receipt_response(state, result)
 }
 
 /// Runs the pipeline while pumping the audio field into it through a small bounded
 /// channel, so the upload streams and memory stays flat.
-async fn ingest_with_audio(state: &AppState, auth: &Authenticated, mut upload: Upload, mut field: Field<'_>) -> Result<Response, Problem> {
+async fn ingest_with_audio(
+    state: &AppState,
+    auth: &Authenticated,
+    mut upload: Upload,
+    mut field: Field<'_>,
+    gave_up: &AtomicBool,
+) -> Result<Response, Problem> {
     let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(AUDIO_CHANNEL_DEPTH);
     let audio = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
     upload.audio = Some(Box::pin(audio));
@@ -103,6 +138,7 @@ async fn ingest_with_audio(state: &AppState, auth: &Authenticated, mut upload: U
                     if tx.is_closed() || tx.send(Ok(chunk.clone())).await.is_err() {
                         discarded += chunk.len() as u64;
                         if discarded > DRAIN_LIMIT {
+                            gave_up.store(true, Ordering::Relaxed);
                             return;
                         }
                     }
@@ -131,14 +167,27 @@ fn receipt_response(state: &AppState, result: Result<(crate::vault::Receipt, boo
 
 /// A small text form field (at most 256 bytes of UTF-8).
 async fn read_field_text(field: Field<'_>, name: &'static str) -> Result<String, Problem> {
-    let bytes = read_limited(field, 256, name).await?;
+    let bytes = read_limited(field, 256, name, &AtomicBool::new(false)).await?;
     String::from_utf8(bytes.to_vec()).map_err(|_| Problem::from(VaultError::Format(crate::formats::FormatError::InvalidUtf8)))
 }
 
-async fn read_limited(mut field: Field<'_>, limit: u64, part: &'static str) -> Result<Bytes, Problem> {
+/// Reads a whole part of at most `limit` bytes. An oversize part is read on (and dropped)
+/// up to [`DRAIN_LIMIT`] so the client gets the answer; past that, `gave_up` is set and
+/// the connection is let go.
+async fn read_limited(mut field: Field<'_>, limit: u64, part: &'static str, gave_up: &AtomicBool) -> Result<Bytes, Problem> {
+    let malformed = || Problem::bad_request("the multipart body is malformed");
     let mut buf = BytesMut::new();
-    while let Some(chunk) = field.chunk().await.map_err(|_| Problem::bad_request("the multipart body is malformed"))? {
+    while let Some(chunk) = field.chunk().await.map_err(|_| malformed())? {
         if (buf.len() + chunk.len()) as u64 > limit {
+            let mut dropped = buf.len() as u64 + chunk.len() as u64;
+            drop(buf);
+            while let Ok(Some(more)) = field.chunk().await {
+                dropped += more.len() as u64;
+                if dropped > DRAIN_LIMIT {
+                    gave_up.store(true, Ordering::Relaxed);
+                    break;
+                }
+            }
             return Err(VaultError::TooLarge { part, limit }.into());
         }
         buf.extend_from_slice(&chunk);
