@@ -83,6 +83,9 @@ pub async fn serve(config: &Config, app: Router) -> Result<(), ServeError> {
     let make = app.into_make_service_with_connect_info::<SocketAddr>();
     match &config.tls {
         Some(tls) => {
+            // Two rustls providers are linked (aws-lc-rs, and ring through the HTTP
+            // client); the server uses aws-lc-rs. Installing twice is harmless.
+            let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
             let rustls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
                 .await
                 .map_err(ServeError::Tls)?;
