@@ -165,7 +165,9 @@ impl Default for RedactionConfig {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            listen: DEFAULT_LISTEN.parse().expect("default listen address parses"),
+            listen: DEFAULT_LISTEN
+                .parse()
+                .expect("default listen address parses"),
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             instance_name: "callvault.local/vault".into(),
             tls: None,
@@ -224,7 +226,12 @@ impl Config {
                 problem: "padding must be between 0 and 5 seconds".into(),
             });
         }
-        if self.instance_name.is_empty() || self.instance_name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if self.instance_name.is_empty()
+            || self
+                .instance_name
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
             return Err(ConfigError::Invalid {
                 setting: "instance_name",
                 problem: "must be non-empty without spaces".into(),
@@ -244,7 +251,9 @@ impl Config {
     /// The filesystem blob root, when the store is the filesystem.
     pub fn fs_store_path(&self) -> Option<PathBuf> {
         match &self.store {
-            StoreConfig::Fs { path } => Some(path.clone().unwrap_or_else(|| self.data_dir.join("blobs"))),
+            StoreConfig::Fs { path } => {
+                Some(path.clone().unwrap_or_else(|| self.data_dir.join("blobs")))
+            }
             StoreConfig::S3 { .. } => None,
         }
     }
@@ -260,7 +269,13 @@ mod tests {
             listen: "0.0.0.0:8700".parse().unwrap(),
             ..Config::default()
         };
-        assert!(matches!(c.validate(), Err(ConfigError::Invalid { setting: "listen", .. })));
+        assert!(matches!(
+            c.validate(),
+            Err(ConfigError::Invalid {
+                setting: "listen",
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -269,9 +284,13 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail closures return figment::Error by value
     fn env_variables_override_the_file() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("callvault.toml", "instance_name = \"from-file\"\n[limits]\nmax_audio_bytes = 10\n")?;
+            jail.create_file(
+                "callvault.toml",
+                "instance_name = \"from-file\"\n[limits]\nmax_audio_bytes = 10\n",
+            )?;
             jail.set_env("CALLVAULT_SERVER__LIMITS__MAX_AUDIO_BYTES", "99");
             jail.set_env("CALLVAULT_TOKEN", "not-a-server-setting");
             let c = Config::load(Path::new("callvault.toml")).unwrap();
@@ -282,6 +301,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail closures return figment::Error by value
     fn unknown_settings_are_refused() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("callvault.toml", "listn = \"127.0.0.1:1\"\n")?;

@@ -37,34 +37,86 @@ fn dev_corpus_round_trips_as_the_auditor_view_and_leaves_no_plaintext_on_disk() 
     let calls_dir = dev_corpus().join("calls");
 
     // 1. Ingest everything with the CLI, 8 in flight.
-    let out = server.cli("recorder").args(["ingest", "--jobs", "8"]).arg(&calls_dir).output().unwrap();
-    assert!(out.status.success(), "ingest failed: {}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("300 new"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = server
+        .cli("recorder")
+        .args(["ingest", "--jobs", "8"])
+        .arg(&calls_dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ingest failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("300 new"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // An identical repeat is not an error and stores nothing new.
-    let again = server.cli("recorder").arg("ingest").arg(calls_dir.join("c20260301-010013.json")).output().unwrap();
+    let again = server
+        .cli("recorder")
+        .arg("ingest")
+        .arg(calls_dir.join("c20260301-010013.json"))
+        .output()
+        .unwrap();
     assert!(again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("1 already stored"));
 
     // 2. The list has every call, across pages.
-    let list = server.cli("auditor").args(["calls", "list", "--json", "--limit", "37"]).output().unwrap();
+    let list = server
+        .cli("auditor")
+        .args(["calls", "list", "--json", "--limit", "37"])
+        .output()
+        .unwrap();
     assert!(list.status.success());
-    let listed: Vec<Value> = String::from_utf8_lossy(&list.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let listed: Vec<Value> = String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(listed.len(), 300);
     assert_eq!(listed.iter().filter(|c| c["has_audio"] == true).count(), 30);
 
     // 3. Read every call back as the auditor and score it like the offline redactor.
     let out_dir = tempfile::tempdir().unwrap();
     for id in call_ids() {
-        let t = server.cli("auditor").args(["calls", "get", &id, "--transcript", "-o"]).arg(out_dir.path().join(format!("{id}.json"))).output().unwrap();
-        assert!(t.status.success(), "{id}: {}", String::from_utf8_lossy(&t.stderr));
+        let t = server
+            .cli("auditor")
+            .args(["calls", "get", &id, "--transcript", "-o"])
+            .arg(out_dir.path().join(format!("{id}.json")))
+            .output()
+            .unwrap();
+        assert!(
+            t.status.success(),
+            "{id}: {}",
+            String::from_utf8_lossy(&t.stderr)
+        );
         if calls_dir.join(format!("{id}.wav")).exists() {
-            let a = server.cli("auditor").args(["calls", "get", &id, "--audio", "-o"]).arg(out_dir.path().join(format!("{id}.wav"))).output().unwrap();
-            assert!(a.status.success(), "{id}: {}", String::from_utf8_lossy(&a.stderr));
+            let a = server
+                .cli("auditor")
+                .args(["calls", "get", &id, "--audio", "-o"])
+                .arg(out_dir.path().join(format!("{id}.wav")))
+                .output()
+                .unwrap();
+            assert!(
+                a.status.success(),
+                "{id}: {}",
+                String::from_utf8_lossy(&a.stderr)
+            );
         }
     }
-    let score = std::process::Command::new("python3").arg(scorer()).arg(dev_corpus()).arg(out_dir.path()).output().unwrap();
-    assert!(score.status.success(), "the auditor view leaks or loses data:\n{}", String::from_utf8_lossy(&score.stdout));
+    let score = std::process::Command::new("python3")
+        .arg(scorer())
+        .arg(dev_corpus())
+        .arg(out_dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        score.status.success(),
+        "the auditor view leaks or loses data:\n{}",
+        String::from_utf8_lossy(&score.stdout)
+    );
 
     // 4. Nothing under the data directory holds a sentence or a sensitive value in the clear.
     let data = server.stop();
@@ -78,7 +130,10 @@ fn dev_corpus_round_trips_as_the_auditor_view_and_leaves_no_plaintext_on_disk() 
 fn needles() -> Vec<String> {
     let mut set = HashSet::new();
     for id in call_ids() {
-        let t: Value = serde_json::from_slice(&std::fs::read(dev_corpus().join("calls").join(format!("{id}.json"))).unwrap()).unwrap();
+        let t: Value = serde_json::from_slice(
+            &std::fs::read(dev_corpus().join("calls").join(format!("{id}.json"))).unwrap(),
+        )
+        .unwrap();
         for seg in t["segments"].as_array().unwrap() {
             let text = seg["text"].as_str().unwrap();
             for sentence in text.split(['。', '！', '？', '.', '!', '?', '，', ',']) {
@@ -111,7 +166,10 @@ fn needles() -> Vec<String> {
 fn grep_data_dir(dir: &Path) {
     let needles = needles();
     assert!(needles.len() > 1000, "too few needles: {}", needles.len());
-    let finder: Vec<memchr::memmem::Finder<'_>> = needles.iter().map(|n| memchr::memmem::Finder::new(n.as_bytes())).collect();
+    let finder: Vec<memchr::memmem::Finder<'_>> = needles
+        .iter()
+        .map(|n| memchr::memmem::Finder::new(n.as_bytes()))
+        .collect();
     let files = common::walk(dir);
     assert!(files.len() > 300, "expected blobs under the data directory");
     for f in files {
@@ -146,7 +204,10 @@ fn inside_hex(bytes: &[u8], at: usize, len: usize) -> bool {
 fn check_masters(data: &Path) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let config = callvault::config::Config { data_dir: data.to_path_buf(), ..Default::default() };
+        let config = callvault::config::Config {
+            data_dir: data.to_path_buf(),
+            ..Default::default()
+        };
         let vault = callvault::vault::open_vault(&config, true).await.unwrap();
         let mut c3: BTreeMap<(String, usize), Vec<(usize, usize)>> = BTreeMap::new();
         let mut c3_spans: BTreeMap<String, Vec<(String, f64, f64)>> = BTreeMap::new();
@@ -157,12 +218,22 @@ fn check_masters(data: &Path) {
             let id = item["call_id"].as_str().unwrap().to_string();
             for p in item["parts"].as_array().unwrap() {
                 let seg = p["segment"].as_u64().unwrap() as usize;
-                c3.entry((id.clone(), seg)).or_default().push((p["char_start"].as_u64().unwrap() as usize, p["char_end"].as_u64().unwrap() as usize));
-                c3_spans.entry(id.clone()).or_default().push((item["speaker"].as_str().unwrap().to_string(), p["start"].as_f64().unwrap(), p["end"].as_f64().unwrap()));
+                c3.entry((id.clone(), seg)).or_default().push((
+                    p["char_start"].as_u64().unwrap() as usize,
+                    p["char_end"].as_u64().unwrap() as usize,
+                ));
+                c3_spans.entry(id.clone()).or_default().push((
+                    item["speaker"].as_str().unwrap().to_string(),
+                    p["start"].as_f64().unwrap(),
+                    p["end"].as_f64().unwrap(),
+                ));
             }
         }
         for id in call_ids() {
-            let original: Value = serde_json::from_slice(&std::fs::read(dev_corpus().join("calls").join(format!("{id}.json"))).unwrap()).unwrap();
+            let original: Value = serde_json::from_slice(
+                &std::fs::read(dev_corpus().join("calls").join(format!("{id}.json"))).unwrap(),
+            )
+            .unwrap();
             let rec = vault.catalog.get_call(&id).await.unwrap().expect("stored");
             let master = vault.load_master(&rec).await.unwrap();
             let segs = original["segments"].as_array().unwrap();
@@ -170,7 +241,11 @@ fn check_masters(data: &Path) {
             for (i, (m, o)) in master.transcript.segments.iter().zip(segs).enumerate() {
                 let text: Vec<char> = o["text"].as_str().unwrap().chars().collect();
                 let Some(spans) = c3.get(&(id.clone(), i)) else {
-                    assert_eq!(m.text, o["text"].as_str().unwrap(), "{id} segment {i} changed without C3");
+                    assert_eq!(
+                        m.text,
+                        o["text"].as_str().unwrap(),
+                        "{id} segment {i} changed without C3"
+                    );
                     continue;
                 };
                 // Every piece of the original outside the C3 spans survives, in order;
@@ -181,25 +256,36 @@ fn check_masters(data: &Path) {
                 let mut rest = m.text.as_str();
                 for (s, e) in spans.iter().copied().chain([(text.len(), text.len())]) {
                     let piece: String = text[pos.min(s)..s].iter().collect();
-                    let at = rest.find(&piece).unwrap_or_else(|| panic!("{id} segment {i}: a kept piece is missing"));
+                    let at = rest
+                        .find(&piece)
+                        .unwrap_or_else(|| panic!("{id} segment {i}: a kept piece is missing"));
                     rest = &rest[at + piece.len()..];
                     if e > s {
                         let value: String = text[s..e].iter().collect();
-                        assert!(!m.text.contains(&value), "{id} segment {i}: a C3 value survived in the master");
+                        assert!(
+                            !m.text.contains(&value),
+                            "{id} segment {i}: a C3 value survived in the master"
+                        );
                     }
                     pos = e;
                 }
             }
             // Stored audio equals the upload except inside padded C3 spans of the speaker.
-            let Some(mut audio) = vault.master_audio(&rec).await.unwrap() else { continue };
+            let Some(mut audio) = vault.master_audio(&rec).await.unwrap() else {
+                continue;
+            };
             let mut stored = Vec::new();
             while let Some(c) = audio.next().await {
                 stored.extend_from_slice(&c.unwrap());
             }
-            let upload = std::fs::read(dev_corpus().join("calls").join(format!("{id}.wav"))).unwrap();
+            let upload =
+                std::fs::read(dev_corpus().join("calls").join(format!("{id}.wav"))).unwrap();
             assert_eq!(stored.len(), upload.len(), "{id}: audio length changed");
             let a = &original["audio"];
-            let (rate, channels) = (a["sample_rate"].as_f64().unwrap(), a["channels"].as_u64().unwrap() as usize);
+            let (rate, channels) = (
+                a["sample_rate"].as_f64().unwrap(),
+                a["channels"].as_u64().unwrap() as usize,
+            );
             let bytes_per_sample = if a["encoding"] == "pcm_s16le" { 2 } else { 1 };
             let data_start = data_offset(&upload);
             let spans = c3_spans.get(&id).cloned().unwrap_or_default();
@@ -216,14 +302,23 @@ fn check_masters(data: &Path) {
                 let (frame, ch) = (sample / channels, sample % channels);
                 let t = frame as f64 / rate;
                 let inside = spans.iter().any(|(speaker, s, e)| {
-                    let want = if channels == 1 { 0 } else if speaker == "agent" { a["channel_map"]["agent"].as_u64().unwrap() as usize } else { a["channel_map"]["customer"].as_u64().unwrap() as usize };
+                    let want = if channels == 1 {
+                        0
+                    } else if speaker == "agent" {
+                        a["channel_map"]["agent"].as_u64().unwrap() as usize
+                    } else {
+                        a["channel_map"]["customer"].as_u64().unwrap() as usize
+                    };
                     ch == want && t >= s - 0.25 && t <= e + 0.25
                 });
                 if !inside {
                     changed_outside += 1;
                 }
             }
-            assert_eq!(changed_outside, 0, "{id}: stored audio changed outside the C3 spans");
+            assert_eq!(
+                changed_outside, 0,
+                "{id}: stored audio changed outside the C3 spans"
+            );
         }
     });
 }

@@ -8,25 +8,93 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A test CA (`ca.pem`) and a server certificate for 127.0.0.1 signed by it
 /// (`cert.pem`, `key.pem`): rustls refuses a CA certificate used as the server's own.
 fn self_signed(dir: &Path) {
     let run = |args: &[&str]| {
-        let status = Command::new("openssl").args(args).current_dir(dir).stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
+        let status = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
         assert!(status.success(), "openssl {args:?}");
     };
-    run(&["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=callvault test CA", "-keyout", "ca.key", "-out", "ca.pem"]);
-    run(&["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=localhost", "-keyout", "key.pem", "-out", "server.csr"]);
-    std::fs::write(dir.join("ext.cnf"), "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n").unwrap();
-    run(&["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1", "-extfile", "ext.cnf", "-out", "cert.pem"]);
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=callvault test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    run(&[
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "cert.pem",
+    ]);
 }
 
 fn generate_root_key(path: &Path) {
-    let out = Command::new(common::bin()).args(["keys", "generate", "--out"]).arg(path).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(common::bin())
+        .args(["keys", "generate", "--out"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -49,13 +117,25 @@ fn a_configured_certificate_serves_https_only() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let cert = reqwest::Certificate::from_pem(&std::fs::read(dir.path().join("ca.pem")).unwrap()).unwrap();
-    let https = reqwest::blocking::Client::builder().add_root_certificate(cert).timeout(Duration::from_secs(5)).build().unwrap();
+    let cert =
+        reqwest::Certificate::from_pem(&std::fs::read(dir.path().join("ca.pem")).unwrap()).unwrap();
+    let https = reqwest::blocking::Client::builder()
+        .add_root_certificate(cert)
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut ok = false;
     while Instant::now() < deadline {
-        assert!(child.try_wait().unwrap().is_none(), "the server exited during start-up");
-        if https.get(format!("https://127.0.0.1:{port}/v1/health")).send().is_ok_and(|r| r.status().is_success()) {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the server exited during start-up"
+        );
+        if https
+            .get(format!("https://127.0.0.1:{port}/v1/health"))
+            .send()
+            .is_ok_and(|r| r.status().is_success())
+        {
             ok = true;
             break;
         }
@@ -65,7 +145,10 @@ fn a_configured_certificate_serves_https_only() {
     let _ = child.kill();
     let _ = child.wait();
     assert!(ok, "https health check never succeeded");
-    assert!(plain.map(|r| !r.status().is_success()).unwrap_or(true), "plain HTTP was answered");
+    assert!(
+        plain.map(|r| !r.status().is_success()).unwrap_or(true),
+        "plain HTTP was answered"
+    );
 }
 
 #[test]
@@ -74,21 +157,45 @@ fn plain_http_on_a_public_address_stops_start_up_naming_the_setting() {
     generate_root_key(&dir.path().join("root.key"));
     std::fs::write(
         dir.path().join("callvault.toml"),
-        format!("listen = \"0.0.0.0:{}\"\n[keys]\nroot_key_file = \"{}/root.key\"\n", free_port(), dir.path().display()),
+        format!(
+            "listen = \"0.0.0.0:{}\"\n[keys]\nroot_key_file = \"{}/root.key\"\n",
+            free_port(),
+            dir.path().display()
+        ),
     )
     .unwrap();
-    let out = Command::new(common::bin()).args(["server", "--config"]).arg(dir.path().join("callvault.toml")).output().unwrap();
+    let out = Command::new(common::bin())
+        .args(["server", "--config"])
+        .arg(dir.path().join("callvault.toml"))
+        .output()
+        .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("listen"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("listen"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
 fn an_unknown_setting_stops_start_up() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("callvault.toml"), "lissen = \"127.0.0.1:1\"\n").unwrap();
-    let out = Command::new(common::bin()).args(["server", "--config"]).arg(dir.path().join("callvault.toml")).output().unwrap();
+    std::fs::write(
+        dir.path().join("callvault.toml"),
+        "lissen = \"127.0.0.1:1\"\n",
+    )
+    .unwrap();
+    let out = Command::new(common::bin())
+        .args(["server", "--config"])
+        .arg(dir.path().join("callvault.toml"))
+        .output()
+        .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("lissen"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("lissen"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -122,8 +229,14 @@ fn a_wrong_root_key_stops_start_up() {
         (exited, String::from_utf8_lossy(&out.stderr).to_string())
     };
     let (first, _) = run("a.key");
-    assert!(first.is_none(), "the server should run with the key it was created with");
+    assert!(
+        first.is_none(),
+        "the server should run with the key it was created with"
+    );
     let (second, stderr) = run("b.key");
-    assert!(second.is_some_and(|s| !s.success()), "a wrong root key must stop start-up");
+    assert!(
+        second.is_some_and(|s| !s.success()),
+        "a wrong root key must stop start-up"
+    );
     assert!(stderr.contains("root key does not match"), "{stderr}");
 }

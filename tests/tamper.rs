@@ -22,7 +22,11 @@ fn blob(data: &Path, call_id: &str, kind: &str) -> PathBuf {
             s.contains(call_id) && s.ends_with(kind)
         })
         .collect();
-    assert_eq!(found.len(), 1, "expected one {kind} blob for {call_id}: {found:?}");
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one {kind} blob for {call_id}: {found:?}"
+    );
     found[0].clone()
 }
 
@@ -30,7 +34,10 @@ fn assert_integrity_problem(server: &TestServer, path: &str) {
     let r = server.get("auditor", path);
     assert_eq!(r.status().as_u16(), 500, "{path}");
     let body: Value = r.json().unwrap();
-    assert_eq!(body["type"], "https://callvault.dev/problems/integrity", "{path}");
+    assert_eq!(
+        body["type"], "https://callvault.dev/problems/integrity",
+        "{path}"
+    );
     assert_eq!(body["detail"], "integrity check failed");
 }
 
@@ -41,7 +48,11 @@ fn ingest(server: &TestServer, ids: &[&str]) {
         cmd.arg(dev_corpus().join("calls").join(format!("{id}.json")));
     }
     let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -85,7 +96,10 @@ fn modified_truncated_or_swapped_masters_are_integrity_errors() {
 
     // The failures are counted.
     let metrics = server.get("admin", "/metrics").text().unwrap();
-    assert!(metrics.contains("callvault_integrity_failures_total 12"), "{metrics}");
+    assert!(
+        metrics.contains("callvault_integrity_failures_total 12"),
+        "{metrics}"
+    );
 }
 
 #[test]
@@ -104,7 +118,11 @@ fn an_audio_stream_that_fails_midway_is_aborted_not_ended() {
     std::fs::write(&audio, &bad).unwrap();
     let got = read_all(&server, A);
     match got {
-        Ok(bytes) => panic!("a corrupted audio blob streamed to a clean end ({} of {} bytes)", bytes.len(), full.len()),
+        Ok(bytes) => panic!(
+            "a corrupted audio blob streamed to a clean end ({} of {} bytes)",
+            bytes.len(),
+            full.len()
+        ),
         Err(received) => assert!(received < mid, "plaintext past the failing chunk was sent"),
     }
 

@@ -83,7 +83,12 @@ impl Principal {
     ///
     /// Returns `None` for a principal with no content-reading role.
     pub fn view_role(&self) -> Option<&'static str> {
-        const ORDER: [Role; 4] = [Role::Auditor, Role::QaReviewer, Role::Regulator, Role::Compliance];
+        const ORDER: [Role; 4] = [
+            Role::Auditor,
+            Role::QaReviewer,
+            Role::Regulator,
+            Role::Compliance,
+        ];
         if let Some(r) = ORDER.into_iter().find(|r| self.has(*r)) {
             return Some(r.as_str());
         }
@@ -115,7 +120,11 @@ mod tests {
     use super::*;
 
     fn principal(roles: &[Role]) -> Principal {
-        Principal { name: "p".into(), roles: roles.to_vec(), second_factor: true }
+        Principal {
+            name: "p".into(),
+            roles: roles.to_vec(),
+            second_factor: true,
+        }
     }
 
     #[test]

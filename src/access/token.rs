@@ -24,7 +24,10 @@ pub struct ApiToken {
 pub fn new_token() -> ApiToken {
     let mut raw = Zeroizing::new([0u8; 32]);
     rand::rngs::OsRng.fill_bytes(raw.as_mut());
-    let secret = Zeroizing::new(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(raw.as_ref())));
+    let secret = Zeroizing::new(format!(
+        "{TOKEN_PREFIX}{}",
+        URL_SAFE_NO_PAD.encode(raw.as_ref())
+    ));
     let hash = hash_token(&secret);
     ApiToken { secret, hash }
 }

@@ -62,7 +62,9 @@ impl AuditEntry {
             schema: ENTRY_SCHEMA.into(),
             time: now_rfc3339(),
             actor: actor.map_or_else(|| "anonymous".to_string(), |p| p.name.clone()),
-            roles: actor.map_or_else(Vec::new, |p| p.role_names().iter().map(|s| s.to_string()).collect()),
+            roles: actor.map_or_else(Vec::new, |p| {
+                p.role_names().iter().map(|s| s.to_string()).collect()
+            }),
             event: event.into(),
             outcome,
             objects: Vec::new(),

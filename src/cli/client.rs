@@ -31,7 +31,11 @@ impl Client {
         if !(addr.starts_with("http://") || addr.starts_with("https://")) {
             anyhow::bail!("CALLVAULT_ADDR must start with http:// or https://");
         }
-        Ok(Self { http, addr, token: args.token.clone() })
+        Ok(Self {
+            http,
+            addr,
+            token: args.token.clone(),
+        })
     }
 
     /// A request to `path` (e.g. `/v1/calls`) with the bearer token.
@@ -40,12 +44,18 @@ impl Client {
             .token
             .as_deref()
             .ok_or_else(|| anyhow!("no token: set CALLVAULT_TOKEN (see DATA_DIR/dev-credentials.json for the dev vault)"))?;
-        Ok(self.http.request(method, format!("{}{}", self.addr, path)).bearer_auth(token))
+        Ok(self
+            .http
+            .request(method, format!("{}{}", self.addr, path))
+            .bearer_auth(token))
     }
 
     /// Sends and turns a non-success answer into an error naming the problem.
     pub async fn send(&self, req: RequestBuilder) -> anyhow::Result<Response> {
-        let resp = req.send().await.with_context(|| format!("cannot reach the vault at {}", self.addr))?;
+        let resp = req
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the vault at {}", self.addr))?;
         if resp.status().is_success() {
             return Ok(resp);
         }

@@ -37,8 +37,10 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
     }
     let bar = ProgressBar::with_draw_target(Some(jobs.len() as u64), ProgressDrawTarget::stderr());
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} calls ({per_sec}) {msg}")
-            .expect("the progress template is valid"),
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} calls ({per_sec}) {msg}",
+        )
+        .expect("the progress template is valid"),
     );
     let jobs_in_flight = args.jobs.clamp(1, 64);
     let results: Vec<(Job, anyhow::Result<Outcome>)> = futures::stream::iter(jobs)
@@ -66,9 +68,16 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
             }
         }
     }
-    eprintln!("ingested {} calls: {created} new, {repeated} already stored, {failed} failed", results.len());
+    eprintln!(
+        "ingested {} calls: {created} new, {repeated} already stored, {failed} failed",
+        results.len()
+    );
     if failed > 0 {
-        return Err(ExitError { code: EXIT_PARTIAL_FAILURE, message: format!("{failed} of {} uploads failed", results.len()) }.into());
+        return Err(ExitError {
+            code: EXIT_PARTIAL_FAILURE,
+            message: format!("{failed} of {} uploads failed", results.len()),
+        }
+        .into());
     }
     Ok(())
 }
@@ -76,7 +85,9 @@ pub async fn run(args: IngestArgs) -> anyhow::Result<()> {
 /// Adds the transcript files under `path` (a file or a directory, recursively) in name order.
 fn collect(path: &Path, jobs: &mut Vec<Job>) -> anyhow::Result<()> {
     if path.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
+            .map(|e| e.map(|e| e.path()))
+            .collect::<Result<_, _>>()?;
         entries.sort();
         for e in entries {
             if e.is_dir() || is_transcript(&e) {
@@ -102,38 +113,84 @@ fn is_transcript(p: &Path) -> bool {
 fn job_for(path: &Path) -> anyhow::Result<Job> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let vtt = path.extension().and_then(|e| e.to_str()) == Some("vtt");
-    let stem = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.split('.').next()).map(str::to_string);
+    let stem = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.split('.').next())
+        .map(str::to_string);
     if !vtt {
         let bytes = std::fs::read(path)?;
         if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
             if v.get("schema").is_some() {
-                let audio = v["audio"]["file"].as_str().map(|f| dir.join(Path::new(f).file_name().unwrap_or_default()));
-                return Ok(Job { transcript: path.to_path_buf(), audio, call_id_hint: None, vtt });
+                let audio = v["audio"]["file"]
+                    .as_str()
+                    .map(|f| dir.join(Path::new(f).file_name().unwrap_or_default()));
+                return Ok(Job {
+                    transcript: path.to_path_buf(),
+                    audio,
+                    call_id_hint: None,
+                    vtt,
+                });
             }
         }
     }
-    let audio = stem.as_ref().map(|s| dir.join(format!("{s}.wav"))).filter(|p| p.is_file());
-    Ok(Job { transcript: path.to_path_buf(), audio, call_id_hint: stem, vtt })
+    let audio = stem
+        .as_ref()
+        .map(|s| dir.join(format!("{s}.wav")))
+        .filter(|p| p.is_file());
+    Ok(Job {
+        transcript: path.to_path_buf(),
+        audio,
+        call_id_hint: stem,
+        vtt,
+    })
 }
 
 async fn upload(client: &Client, job: &Job) -> anyhow::Result<Outcome> {
-    let transcript = tokio::fs::read(&job.transcript).await.context("reading the transcript")?;
-    let name = job.transcript.file_name().and_then(|n| n.to_str()).unwrap_or("transcript").to_string();
-    let mime = if job.vtt { "text/vtt" } else { "application/json" };
+    let transcript = tokio::fs::read(&job.transcript)
+        .await
+        .context("reading the transcript")?;
+    let name = job
+        .transcript
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("transcript")
+        .to_string();
+    let mime = if job.vtt {
+        "text/vtt"
+    } else {
+        "application/json"
+    };
     let mut form = Form::new();
     if let Some(id) = &job.call_id_hint {
         form = form.text("call_id", id.clone());
     }
-    form = form.part("transcript", Part::bytes(transcript).file_name(name).mime_str(mime)?);
+    form = form.part(
+        "transcript",
+        Part::bytes(transcript).file_name(name).mime_str(mime)?,
+    );
     if let Some(audio) = &job.audio {
-        let file = tokio::fs::File::open(audio).await.with_context(|| format!("opening {}", audio.display()))?;
+        let file = tokio::fs::File::open(audio)
+            .await
+            .with_context(|| format!("opening {}", audio.display()))?;
         let len = file.metadata().await?.len();
-        let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024));
-        let part = Part::stream_with_length(body, len).file_name("audio.wav").mime_str("audio/wav")?;
+        let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(
+            file,
+            64 * 1024,
+        ));
+        let part = Part::stream_with_length(body, len)
+            .file_name("audio.wav")
+            .mime_str("audio/wav")?;
         form = form.part("audio", part);
     }
-    let resp = client.send(client.request(Method::POST, "/v1/calls")?.multipart(form)).await?;
-    Ok(if resp.status() == StatusCode::CREATED { Outcome::Created } else { Outcome::Repeated })
+    let resp = client
+        .send(client.request(Method::POST, "/v1/calls")?.multipart(form))
+        .await?;
+    Ok(if resp.status() == StatusCode::CREATED {
+        Outcome::Created
+    } else {
+        Outcome::Repeated
+    })
 }
 
 #[cfg(test)]
@@ -144,7 +201,11 @@ mod tests {
     fn a_v1_transcript_finds_its_named_audio() {
         let dir = tempfile::tempdir().unwrap();
         let t = dir.path().join("c1.json");
-        std::fs::write(&t, r#"{"schema":"callvault.transcript/v1","audio":{"file":"c1.wav"}}"#).unwrap();
+        std::fs::write(
+            &t,
+            r#"{"schema":"callvault.transcript/v1","audio":{"file":"c1.wav"}}"#,
+        )
+        .unwrap();
         let job = job_for(&t).unwrap();
         assert_eq!(job.audio, Some(dir.path().join("c1.wav")));
         assert_eq!(job.call_id_hint, None);
@@ -169,7 +230,17 @@ mod tests {
         }
         let mut jobs = Vec::new();
         collect(dir.path(), &mut jobs).unwrap();
-        let names: Vec<_> = jobs.iter().map(|j| j.transcript.file_name().unwrap().to_str().unwrap().to_string()).collect();
+        let names: Vec<_> = jobs
+            .iter()
+            .map(|j| {
+                j.transcript
+                    .file_name()
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
         assert_eq!(names, ["a.vtt", "b.json"]);
     }
 }

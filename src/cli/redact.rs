@@ -12,7 +12,8 @@ pub fn run(args: RedactArgs) -> anyhow::Result<()> {
         Some(dir) => Policy::load_dir(dir).map_err(|e| anyhow::anyhow!("{e}"))?,
         None => Policy::builtin(),
     };
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
     let mut failed = 0usize;
     for file in &args.files {
         match redact_file(file, &args.out, &args.role, &policy, args.explain) {
@@ -30,7 +31,11 @@ pub fn run(args: RedactArgs) -> anyhow::Result<()> {
         }
     }
     if failed > 0 {
-        return Err(ExitError { code: EXIT_PARTIAL_FAILURE, message: format!("{failed} of {} files failed", args.files.len()) }.into());
+        return Err(ExitError {
+            code: EXIT_PARTIAL_FAILURE,
+            message: format!("{failed} of {} files failed", args.files.len()),
+        }
+        .into());
     }
     Ok(())
 }

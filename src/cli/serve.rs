@@ -11,7 +11,11 @@ use crate::vault::open_vault;
 pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     init_tracing();
     // The dev vault reads no file, but CALLVAULT_SERVER__* variables still apply (limits, ...).
-    let mut config = if args.dev { Config::load_env_only()? } else { Config::load(&args.config)? };
+    let mut config = if args.dev {
+        Config::load_env_only()?
+    } else {
+        Config::load(&args.config)?
+    };
     if let Some(d) = args.data {
         config.data_dir = d;
     }
@@ -25,15 +29,25 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let vault = open_vault(&config, args.dev).await?;
     if args.dev {
         let creds = dev::bootstrap(&config.data_dir, vault.catalog.as_ref()).await?;
-        let scheme = if config.tls.is_some() { "https" } else { "http" };
-        eprintln!("Dev principals (also in {}):", config.data_dir.join(dev::CREDENTIALS_FILE).display());
+        let scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        eprintln!(
+            "Dev principals (also in {}):",
+            config.data_dir.join(dev::CREDENTIALS_FILE).display()
+        );
         for (name, token) in &creds {
             eprintln!("  {name:<12} {token}");
         }
         eprintln!("\n  export CALLVAULT_ADDR={scheme}://{}", config.listen);
         eprintln!("  export CALLVAULT_TOKEN=<a token above>\n");
     }
-    let state = AppState { vault: Arc::new(vault), metrics: Arc::new(Metrics::default()) };
+    let state = AppState {
+        vault: Arc::new(vault),
+        metrics: Arc::new(Metrics::default()),
+    };
     server::serve(&config, server::router(state)).await?;
     Ok(())
 }
@@ -47,6 +61,10 @@ const DEV_BANNER: &str = "\
 
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("CALLVAULT_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let filter =
+        EnvFilter::try_from_env("CALLVAULT_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

@@ -354,7 +354,7 @@ fn finish_header(
         return Err(WavError::ChunkAfterData);
     }
     let frame_len = u64::from(fmt.channels) * fmt.encoding.bytes_per_sample() as u64;
-    if data_len % frame_len != 0 {
+    if !data_len.is_multiple_of(frame_len) {
         return Err(WavError::DataNotWholeFrames);
     }
     let frames = data_len / frame_len;

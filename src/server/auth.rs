@@ -3,8 +3,8 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::request::Parts;
 use axum::http::header;
+use axum::http::request::Parts;
 
 use super::problem::Problem;
 use super::AppState;
@@ -25,7 +25,10 @@ pub struct Authenticated {
 impl FromRequestParts<AppState> for Authenticated {
     type Rejection = Problem;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let origin = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
@@ -36,7 +39,8 @@ impl FromRequestParts<AppState> for Authenticated {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim);
-        let Some(token) = token.filter(|t| t.starts_with(TOKEN_PREFIX) && t.len() <= MAX_TOKEN_LEN) else {
+        let Some(token) = token.filter(|t| t.starts_with(TOKEN_PREFIX) && t.len() <= MAX_TOKEN_LEN)
+        else {
             return Err(Problem::unauthorized());
         };
         // The catalog is keyed by the token's hash, so lookup time does not depend on how
@@ -46,7 +50,8 @@ impl FromRequestParts<AppState> for Authenticated {
             Ok(Some(p)) => p,
             Ok(None) => {
                 state.metrics.auth_failures.inc();
-                let entry = AuditEntry::new(None, "auth.token", Outcome::Denied, &origin).reason("unknown-token");
+                let entry = AuditEntry::new(None, "auth.token", Outcome::Denied, &origin)
+                    .reason("unknown-token");
                 if let Err(e) = state.vault.audit.append(&entry).await {
                     return Err(Problem::from(crate::vault::VaultError::Audit(e)));
                 }
@@ -61,22 +66,35 @@ impl FromRequestParts<AppState> for Authenticated {
                 ))
             }
         };
+        tracing::Span::current().record("principal", principal.name.as_str());
         Ok(Authenticated { principal, origin })
     }
 }
 
 async fn lookup(state: &AppState, hash: &[u8; 32]) -> Result<Option<Principal>, ()> {
     let catalog = &state.vault.catalog;
-    let Some(token) = catalog.find_token(hash).await.map_err(|_| ())? else { return Ok(None) };
+    let Some(token) = catalog.find_token(hash).await.map_err(|_| ())? else {
+        return Ok(None);
+    };
     if token.revoked || token.expires_at.as_deref().is_some_and(expired) {
         return Ok(None);
     }
-    let Some(p) = catalog.get_principal(&token.principal).await.map_err(|_| ())? else { return Ok(None) };
+    let Some(p) = catalog
+        .get_principal(&token.principal)
+        .await
+        .map_err(|_| ())?
+    else {
+        return Ok(None);
+    };
     if p.disabled {
         return Ok(None);
     }
     let roles = p.roles.iter().filter_map(|r| Role::parse(r)).collect();
-    Ok(Some(Principal { name: p.name, roles, second_factor: token.second_factor }))
+    Ok(Some(Principal {
+        name: p.name,
+        roles,
+        second_factor: token.second_factor,
+    }))
 }
 
 fn expired(rfc3339: &str) -> bool {

@@ -32,7 +32,8 @@ pub async fn upload(
     auth: Authenticated,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, Problem> {
-    let mut multipart = multipart.map_err(|_| Problem::bad_request("expected a multipart/form-data body"))?;
+    let mut multipart =
+        multipart.map_err(|_| Problem::bad_request("expected a multipart/form-data body"))?;
     let gave_up = AtomicBool::new(false);
     let result = upload_parts(&state, &auth, &mut multipart, &gave_up).await;
     if result.is_err() && !gave_up.load(Ordering::Relaxed) {
@@ -66,7 +67,10 @@ async fn upload_parts(
     let mut options = ImportOptions::default();
     let mut file_hint: Option<CallId> = None;
     loop {
-        let field = multipart.next_field().await.map_err(|_| Problem::bad_request("the multipart body is malformed"))?;
+        let field = multipart
+            .next_field()
+            .await
+            .map_err(|_| Problem::bad_request("the multipart body is malformed"))?;
         let Some(field) = field else { break };
         match field.name().unwrap_or_default() {
             "call_id" => {
@@ -108,8 +112,17 @@ async fn upload_parts(
     let Some((bytes, kind)) = transcript else {
         return Err(Problem::bad_request("the transcript part is missing"));
     };
-    let upload = Upload { transcript: bytes, kind, options, file_call_id: file_hint, audio: None };
-    let result = state.vault.ingest(&auth.principal, &auth.origin, upload).await;
+    let upload = Upload {
+        transcript: bytes,
+        kind,
+        options,
+        file_call_id: file_hint,
+        audio: None,
+    };
+    let result = state
+        .vault
+        .ingest(&auth.principal, &auth.origin, upload)
+        .await;
     receipt_response(state, result)
 }
 
@@ -123,7 +136,9 @@ async fn ingest_with_audio(
     gave_up: &AtomicBool,
 ) -> Result<Response, Problem> {
     let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(AUDIO_CHANNEL_DEPTH);
-    let audio = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
+    let audio = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
     upload.audio = Some(Box::pin(audio));
     let metrics = state.metrics.clone();
     let pump = async move {
@@ -156,25 +171,38 @@ async fn ingest_with_audio(
     receipt_response(state, result)
 }
 
-fn receipt_response(state: &AppState, result: Result<(crate::vault::Receipt, bool), VaultError>) -> Result<Response, Problem> {
+fn receipt_response(
+    state: &AppState,
+    result: Result<(crate::vault::Receipt, bool), VaultError>,
+) -> Result<Response, Problem> {
     let (receipt, created) = result?;
     if created {
         state.metrics.ingested.inc();
     }
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(receipt)).into_response())
 }
 
 /// A small text form field (at most 256 bytes of UTF-8).
 async fn read_field_text(field: Field<'_>, name: &'static str) -> Result<String, Problem> {
     let bytes = read_limited(field, 256, name, &AtomicBool::new(false)).await?;
-    String::from_utf8(bytes.to_vec()).map_err(|_| Problem::from(VaultError::Format(crate::formats::FormatError::InvalidUtf8)))
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| Problem::from(VaultError::Format(crate::formats::FormatError::InvalidUtf8)))
 }
 
 /// Reads a whole part of at most `limit` bytes. An oversize part is read on (and dropped)
 /// up to [`DRAIN_LIMIT`] so the client gets the answer; past that, `gave_up` is set and
 /// the connection is let go.
-async fn read_limited(mut field: Field<'_>, limit: u64, part: &'static str, gave_up: &AtomicBool) -> Result<Bytes, Problem> {
+async fn read_limited(
+    mut field: Field<'_>,
+    limit: u64,
+    part: &'static str,
+    gave_up: &AtomicBool,
+) -> Result<Bytes, Problem> {
     let malformed = || Problem::bad_request("the multipart body is malformed");
     let mut buf = BytesMut::new();
     while let Some(chunk) = field.chunk().await.map_err(|_| malformed())? {
@@ -196,7 +224,13 @@ async fn read_limited(mut field: Field<'_>, limit: u64, part: &'static str, gave
 }
 
 fn transcript_kind(field: &Field<'_>) -> Result<TranscriptKind, Problem> {
-    let ct = field.content_type().map(|c| c.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    let ct = field.content_type().map(|c| {
+        c.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    });
     match ct.as_deref() {
         Some("application/json") => Ok(TranscriptKind::Json),
         Some("text/vtt") => Ok(TranscriptKind::WebVtt),
@@ -214,9 +248,22 @@ fn transcript_kind(field: &Field<'_>) -> Result<TranscriptKind, Problem> {
 }
 
 fn check_audio_type(field: &Field<'_>) -> Result<(), Problem> {
-    let ct = field.content_type().map(|c| c.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+    let ct = field.content_type().map(|c| {
+        c.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    });
     match ct.as_deref() {
-        None | Some("audio/wav" | "audio/x-wav" | "audio/wave" | "audio/vnd.wave" | "application/octet-stream") => Ok(()),
+        None
+        | Some(
+            "audio/wav"
+            | "audio/x-wav"
+            | "audio/wave"
+            | "audio/vnd.wave"
+            | "application/octet-stream",
+        ) => Ok(()),
         Some(_) => Err(Problem::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported-media-type",
@@ -249,17 +296,29 @@ pub async fn list(
     let Query(q) = query.map_err(|_| Problem::bad_request("limit must be a positive integer"))?;
     let limit = q.limit.unwrap_or(DEFAULT_PAGE);
     if limit == 0 || limit > MAX_PAGE {
-        return Err(Problem::bad_request(format!("limit must be between 1 and {MAX_PAGE}")));
+        return Err(Problem::bad_request(format!(
+            "limit must be between 1 and {MAX_PAGE}"
+        )));
     }
     let after = match q.after.as_deref() {
-        Some(a) => Some(validate_call_id(a).map_err(|_| Problem::bad_request("after must be a call id cursor"))?),
+        Some(a) => Some(
+            validate_call_id(a)
+                .map_err(|_| Problem::bad_request("after must be a call id cursor"))?,
+        ),
         None => None,
     };
     let page = state
         .vault
-        .list_calls(&auth.principal, &auth.origin, after.as_ref().map(|c| c.as_ref()), limit)
+        .list_calls(
+            &auth.principal,
+            &auth.origin,
+            after.as_ref().map(|c| c.as_ref()),
+            limit,
+        )
         .await?;
-    let next = (page.len() as u32 == limit).then(|| page.last().map(|c| c.call_id.clone())).flatten();
+    let next = (page.len() as u32 == limit)
+        .then(|| page.last().map(|c| c.call_id.clone()))
+        .flatten();
     let calls: Vec<_> = page
         .into_iter()
         .map(|c| {
@@ -272,38 +331,67 @@ pub async fn list(
     Ok(Json(serde_json::json!({"calls": calls, "next": next})).into_response())
 }
 
+/// Validates the path's call id and names it in the request's span.
 fn call_id(raw: &str) -> Result<CallId, Problem> {
-    validate_call_id(raw).map_err(|e| Problem::from(VaultError::Format(e)))
+    let id = validate_call_id(raw).map_err(|e| Problem::from(VaultError::Format(e)))?;
+    tracing::Span::current().record("call_id", id.as_ref());
+    Ok(id)
 }
 
 /// `GET /v1/calls/{id}`.
-pub async fn metadata(State(state): State<AppState>, auth: Authenticated, Path(id): Path<String>) -> Result<Response, Problem> {
+pub async fn metadata(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
     let id = call_id(&id)?;
-    let meta = state.vault.metadata(&auth.principal, &auth.origin, id.as_ref()).await?;
+    let meta = state
+        .vault
+        .metadata(&auth.principal, &auth.origin, id.as_ref())
+        .await?;
     Ok(Json(meta).into_response())
 }
 
 /// `GET /v1/calls/{id}/transcript`: the caller's role view.
-pub async fn transcript(State(state): State<AppState>, auth: Authenticated, Path(id): Path<String>) -> Result<Response, Problem> {
+pub async fn transcript(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
     let id = call_id(&id)?;
-    let t = state.vault.transcript(&auth.principal, &auth.origin, id.as_ref()).await.inspect_err(|e| {
-        if matches!(e, VaultError::Integrity) {
-            state.metrics.integrity_failures.inc();
-        }
-    })?;
+    let t = state
+        .vault
+        .transcript(&auth.principal, &auth.origin, id.as_ref())
+        .await
+        .inspect_err(|e| {
+            if matches!(e, VaultError::Integrity) {
+                state.metrics.integrity_failures.inc();
+            }
+        })?;
     Ok(Json(t).into_response())
 }
 
 /// `GET /v1/calls/{id}/audio`: the caller's role view, streamed. An integrity failure
 /// mid-stream aborts the response rather than ending it cleanly.
-pub async fn audio(State(state): State<AppState>, auth: Authenticated, Path(id): Path<String>) -> Result<Response, Problem> {
+pub async fn audio(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
     let id = call_id(&id)?;
-    let stream = state.vault.audio(&auth.principal, &auth.origin, id.as_ref()).await?;
+    let stream = state
+        .vault
+        .audio(&auth.principal, &auth.origin, id.as_ref())
+        .await?;
     let metrics = state.metrics.clone();
     let stream = futures::StreamExt::inspect(stream, move |item| {
         if item.is_err() {
             metrics.integrity_failures.inc();
         }
     });
-    Ok(([(header::CONTENT_TYPE, "audio/wav")], Body::from_stream(stream)).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "audio/wav")],
+        Body::from_stream(stream),
+    )
+        .into_response())
 }

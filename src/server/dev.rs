@@ -43,7 +43,10 @@ pub enum DevError {
 /// Creates the dev principals and returns `name → token`. Tokens from an earlier run are
 /// reused when the credentials file still matches the catalog; otherwise new ones are
 /// minted and the file is rewritten.
-pub async fn bootstrap(data_dir: &Path, catalog: &dyn Catalog) -> Result<BTreeMap<String, String>, DevError> {
+pub async fn bootstrap(
+    data_dir: &Path,
+    catalog: &dyn Catalog,
+) -> Result<BTreeMap<String, String>, DevError> {
     for (name, role) in DEV_PRINCIPALS {
         if catalog.get_principal(name).await?.is_none() {
             catalog
@@ -62,7 +65,10 @@ pub async fn bootstrap(data_dir: &Path, catalog: &dyn Catalog) -> Result<BTreeMa
         let mut all_valid = true;
         for (name, _) in DEV_PRINCIPALS {
             let ok = match existing.get(name) {
-                Some(tok) => catalog.find_token(&hash_token(tok)).await?.is_some_and(|t| t.principal == name && !t.revoked),
+                Some(tok) => catalog
+                    .find_token(&hash_token(tok))
+                    .await?
+                    .is_some_and(|t| t.principal == name && !t.revoked),
                 None => false,
             };
             all_valid &= ok;
@@ -86,8 +92,14 @@ pub async fn bootstrap(data_dir: &Path, catalog: &dyn Catalog) -> Result<BTreeMa
             .await?;
         creds.insert(name.to_string(), token.secret.to_string());
     }
-    write_private(&path, &serde_json::to_vec_pretty(&creds).expect("maps serialise"))
-        .map_err(|source| DevError::Io { path: path.clone(), source })?;
+    write_private(
+        &path,
+        &serde_json::to_vec_pretty(&creds).expect("maps serialise"),
+    )
+    .map_err(|source| DevError::Io {
+        path: path.clone(),
+        source,
+    })?;
     Ok(creds)
 }
 

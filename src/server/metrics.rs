@@ -37,12 +37,35 @@ impl Default for Metrics {
         let audio_bytes = Counter::default();
         let integrity_failures = Counter::default();
         let auth_failures = Counter::default();
-        registry.register("http_requests", "HTTP requests by route and status", requests.clone());
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            requests.clone(),
+        );
         registry.register("calls_ingested", "Calls newly stored", ingested.clone());
-        registry.register("audio_upload_bytes", "Audio bytes uploaded", audio_bytes.clone());
-        registry.register("integrity_failures", "Sealed blobs that failed authentication", integrity_failures.clone());
-        registry.register("auth_failures", "Requests with missing or unknown credentials", auth_failures.clone());
-        Self { registry, requests, ingested, audio_bytes, integrity_failures, auth_failures }
+        registry.register(
+            "audio_upload_bytes",
+            "Audio bytes uploaded",
+            audio_bytes.clone(),
+        );
+        registry.register(
+            "integrity_failures",
+            "Sealed blobs that failed authentication",
+            integrity_failures.clone(),
+        );
+        registry.register(
+            "auth_failures",
+            "Requests with missing or unknown credentials",
+            auth_failures.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            ingested,
+            audio_bytes,
+            integrity_failures,
+            auth_failures,
+        }
     }
 }
 
@@ -50,7 +73,8 @@ impl Metrics {
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        prometheus_client::encoding::text::encode(&mut out, &self.registry).expect("writing to a String cannot fail");
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("writing to a String cannot fail");
         out
     }
 }

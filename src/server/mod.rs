@@ -66,10 +66,22 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/calls/{id}/transcript", get(calls::transcript))
         .route("/v1/calls/{id}/audio", get(calls::audio))
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), count_requests))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            count_requests,
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            let route = req.extensions().get::<MatchedPath>().map_or("unmatched", |m| m.as_str());
-            tracing::info_span!("request", method = %req.method(), route = %route)
+            let route = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or("unmatched", |m| m.as_str());
+            tracing::info_span!(
+                "request",
+                method = %req.method(),
+                route = %route,
+                principal = tracing::field::Empty,
+                call_id = tracing::field::Empty,
+            )
         }))
         // Limits are enforced per part by the handlers; the body itself streams.
         .layer(axum::extract::DefaultBodyLimit::disable())
@@ -96,7 +108,10 @@ pub async fn serve(config: &Config, app: Router) -> Result<(), ServeError> {
                 h.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
             });
             tracing::info!(%addr, "listening (https)");
-            axum_server::bind_rustls(addr, rustls).handle(handle).serve(make).await?;
+            axum_server::bind_rustls(addr, rustls)
+                .handle(handle)
+                .serve(make)
+                .await?;
         }
         None => {
             let listener = tokio::net::TcpListener::bind(addr)
@@ -116,7 +131,11 @@ pub async fn serve(config: &Config, app: Router) -> Result<(), ServeError> {
 async fn health(State(state): State<AppState>) -> Response {
     match state.vault.catalog.audit_size().await {
         Ok(_) => axum::Json(serde_json::json!({"status": "ok"})).into_response(),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({"status": "unavailable"}))).into_response(),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({"status": "unavailable"})),
+        )
+            .into_response(),
     }
 }
 
@@ -126,19 +145,37 @@ async fn openapi() -> Response {
 
 async fn metrics_text(State(state): State<AppState>, _auth: Authenticated) -> Response {
     (
-        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         state.metrics.render(),
     )
         .into_response()
 }
 
 async fn not_found() -> problem::Problem {
-    problem::Problem::new(StatusCode::NOT_FOUND, "no-route", "Not found", "no such endpoint")
+    problem::Problem::new(
+        StatusCode::NOT_FOUND,
+        "no-route",
+        "Not found",
+        "no such endpoint",
+    )
 }
 
 async fn count_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
     let resp = next.run(req).await;
-    state.metrics.requests.get_or_create(&metrics::RequestLabels { route, status: resp.status().as_u16() }).inc();
+    state
+        .metrics
+        .requests
+        .get_or_create(&metrics::RequestLabels {
+            route,
+            status: resp.status().as_u16(),
+        })
+        .inc();
     resp
 }

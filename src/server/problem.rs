@@ -28,13 +28,28 @@ pub struct Problem {
 
 impl Problem {
     /// A problem of `kind` with `status`.
-    pub fn new(status: StatusCode, kind: &str, title: &'static str, detail: impl Into<String>) -> Self {
-        Self { type_uri: format!("{TYPE_BASE}{kind}"), title, status: status.as_u16(), detail: detail.into() }
+    pub fn new(
+        status: StatusCode,
+        kind: &str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            type_uri: format!("{TYPE_BASE}{kind}"),
+            title,
+            status: status.as_u16(),
+            detail: detail.into(),
+        }
     }
 
     /// 401: missing or unknown credentials.
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Authentication required", "a valid bearer token is required")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authentication required",
+            "a valid bearer token is required",
+        )
     }
 
     /// 400 for a malformed request outside the vault pipeline (query strings, multipart).
@@ -48,9 +63,15 @@ impl IntoResponse for Problem {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&self).expect("problems serialise");
         let mut resp = (status, body).into_response();
-        resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/problem+json"));
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/problem+json"),
+        );
         if status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
         }
         resp
     }
@@ -61,7 +82,9 @@ impl From<VaultError> for Problem {
         let kind = e.kind();
         let (status, title) = match &e {
             VaultError::Format(_) => (StatusCode::UNPROCESSABLE_ENTITY, "Invalid transcript"),
-            VaultError::Audio(_) if kind == "too-large" => (StatusCode::PAYLOAD_TOO_LARGE, "Upload too large"),
+            VaultError::Audio(_) if kind == "too-large" => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "Upload too large")
+            }
             VaultError::Audio(_) => (StatusCode::UNPROCESSABLE_ENTITY, "Invalid audio"),
             VaultError::BadUpload(_) | VaultError::Body => (StatusCode::BAD_REQUEST, "Bad upload"),
             VaultError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "Upload too large"),

@@ -61,7 +61,7 @@ impl VaultError {
     pub fn kind(&self) -> &'static str {
         match self {
             VaultError::Format(_) => "invalid-transcript",
-            VaultError::Audio(AudioError::TooLarge { .. }) => "too-large",
+            VaultError::Audio(AudioError::TooLarge) => "too-large",
             VaultError::Audio(_) => "invalid-audio",
             VaultError::BadUpload(_) => "bad-upload",
             VaultError::TooLarge { .. } => "too-large",

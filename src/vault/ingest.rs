@@ -66,29 +66,48 @@ impl Vault {
     /// identical repeat returns the first receipt).
     ///
     /// On any error nothing is stored: blobs written so far are deleted.
-    pub async fn ingest(&self, actor: &Principal, origin: &str, upload: Upload) -> Result<(Receipt, bool), VaultError> {
+    pub async fn ingest(
+        &self,
+        actor: &Principal,
+        origin: &str,
+        upload: Upload,
+    ) -> Result<(Receipt, bool), VaultError> {
         if !access::may_ingest(actor) {
-            self.audit_refusal(actor, origin, "call.ingest", None, "forbidden").await?;
+            self.audit_refusal(actor, origin, "call.ingest", None, "forbidden")
+                .await?;
             return Err(VaultError::Forbidden);
         }
         let result = self.ingest_inner(actor, origin, upload).await;
         if let Err(e) = &result {
             if !matches!(e, VaultError::Audit(_)) {
-                self.audit_refusal(actor, origin, "call.ingest", None, e.kind()).await?;
+                self.audit_refusal(actor, origin, "call.ingest", None, e.kind())
+                    .await?;
             }
         }
         result
     }
 
-    async fn ingest_inner(&self, actor: &Principal, origin: &str, upload: Upload) -> Result<(Receipt, bool), VaultError> {
+    async fn ingest_inner(
+        &self,
+        actor: &Principal,
+        origin: &str,
+        upload: Upload,
+    ) -> Result<(Receipt, bool), VaultError> {
         if upload.transcript.len() as u64 > self.limits.max_transcript_bytes {
-            return Err(VaultError::TooLarge { part: "transcript", limit: self.limits.max_transcript_bytes });
+            return Err(VaultError::TooLarge {
+                part: "transcript",
+                limit: self.limits.max_transcript_bytes,
+            });
         }
         let mut options = upload.options;
         options.started_at.get_or_insert_with(now_rfc3339);
-        options.agent_id.get_or_insert_with(|| UNKNOWN_AGENT.to_string());
+        options
+            .agent_id
+            .get_or_insert_with(|| UNKNOWN_AGENT.to_string());
         let mut transcript = match import_transcript(&upload.transcript, upload.kind, &options) {
-            Err(FormatError::MissingHeader { field: "call_id" }) if upload.file_call_id.is_some() => {
+            Err(FormatError::MissingHeader { field: "call_id" })
+                if upload.file_call_id.is_some() =>
+            {
                 options.call_id = upload.file_call_id;
                 import_transcript(&upload.transcript, upload.kind, &options)?
             }
@@ -103,7 +122,14 @@ impl Vault {
         let key = DataKey::generate();
         let mut written: Vec<BlobKey> = Vec::new();
         let outcome = self
-            .store_blobs(&mut transcript, upload.audio, &key, &call_id, &upload_id, &mut written)
+            .store_blobs(
+                &mut transcript,
+                upload.audio,
+                &key,
+                &call_id,
+                &upload_id,
+                &mut written,
+            )
             .await;
         let stored = match outcome {
             Ok(s) => s,
@@ -133,7 +159,11 @@ impl Vault {
             created_at: now_rfc3339(),
         };
         let wrapped = self.keys.wrap(&call_id, &key);
-        let record = CallRecord { key_version: wrapped.version, wrapped_key: wrapped.bytes.clone(), ..record };
+        let record = CallRecord {
+            key_version: wrapped.version,
+            wrapped_key: wrapped.bytes.clone(),
+            ..record
+        };
 
         let mut receipt = Receipt {
             call_id: call_id.clone(),
@@ -153,7 +183,8 @@ impl Vault {
                 return Err(e.into());
             }
         }
-        let entry = AuditEntry::new(Some(actor), "call.ingest", Outcome::Success, origin).object(&call_id);
+        let entry =
+            AuditEntry::new(Some(actor), "call.ingest", Outcome::Success, origin).object(&call_id);
         let index = match self.audit.append(&entry).await {
             Ok(i) => i,
             Err(e) => {
@@ -172,14 +203,23 @@ impl Vault {
 
     /// An upload under an existing id: the same content gets the first receipt, other
     /// content is a conflict.
-    async fn repeat(&self, actor: &Principal, origin: &str, existing: &CallRecord, new: &CallRecord) -> Result<(Receipt, bool), VaultError> {
-        let same = existing.transcript_sha256 == new.transcript_sha256 && existing.audio_sha256 == new.audio_sha256;
+    async fn repeat(
+        &self,
+        actor: &Principal,
+        origin: &str,
+        existing: &CallRecord,
+        new: &CallRecord,
+    ) -> Result<(Receipt, bool), VaultError> {
+        let same = existing.transcript_sha256 == new.transcript_sha256
+            && existing.audio_sha256 == new.audio_sha256;
         if !same {
             return Err(VaultError::Conflict);
         }
-        let entry = AuditEntry::new(Some(actor), "call.ingest.repeat", Outcome::Success, origin).object(&existing.call_id);
+        let entry = AuditEntry::new(Some(actor), "call.ingest.repeat", Outcome::Success, origin)
+            .object(&existing.call_id);
         self.audit.append(&entry).await?;
-        let receipt: Receipt = serde_json::from_str(&existing.receipt_json).map_err(|_| VaultError::Integrity)?;
+        let receipt: Receipt =
+            serde_json::from_str(&existing.receipt_json).map_err(|_| VaultError::Integrity)?;
         Ok((receipt, false))
     }
 
@@ -194,20 +234,30 @@ impl Vault {
     ) -> Result<StoredBlobs, VaultError> {
         let audio = match (audio, transcript.audio.is_some()) {
             (Some(a), _) => Some(self.prepare_audio(transcript, a).await?),
-            (None, true) => return Err(VaultError::BadUpload("the transcript names an audio file but no audio part was sent")),
+            (None, true) => {
+                return Err(VaultError::BadUpload(
+                    "the transcript names an audio file but no audio part was sent",
+                ))
+            }
             (None, false) => None,
         };
         let master = make_master(transcript.clone(), &self.policy);
         let stored_audio = match audio {
-            Some((prefix, rest)) => {
-                Some(self.seal_audio(&master, prefix, rest, key, call_id, upload_id, written).await?)
-            }
+            Some((prefix, rest)) => Some(
+                self.seal_audio(&master, prefix, rest, key, call_id, upload_id, written)
+                    .await?,
+            ),
             None => None,
         };
         let master_key = BlobKey::new(format!("calls/{call_id}/{upload_id}/master"))?;
         let json = serde_json::to_vec(&master).expect("masters serialise");
         let body = futures::stream::iter([Ok::<Bytes, io::Error>(Bytes::from(json))]);
-        let (sealed, digest) = seal_stream(body, key, &context(call_id, BlobKind::Transcript), self.backend);
+        let (sealed, digest) = seal_stream(
+            body,
+            key,
+            &context(call_id, BlobKind::Transcript),
+            self.backend,
+        );
         self.store.put(&master_key, sealed).await?;
         written.push(master_key.clone());
         Ok(StoredBlobs {
@@ -221,7 +271,11 @@ impl Vault {
     /// Reads the WAV header off the front of the audio stream, checks the transcript
     /// against it (filling the transcript's audio block for formats without one), and hands
     /// back the bytes read so far with the rest of the stream.
-    async fn prepare_audio(&self, transcript: &mut Transcript, mut audio: ByteStream) -> Result<(Vec<Bytes>, ByteStream), VaultError> {
+    async fn prepare_audio(
+        &self,
+        transcript: &mut Transcript,
+        mut audio: ByteStream,
+    ) -> Result<(Vec<Bytes>, ByteStream), VaultError> {
         let mut probe = AudioRedactor::new(Vec::new(), 0.0, self.limits.max_audio_bytes);
         let mut prefix = Vec::new();
         let mut seen = 0usize;
@@ -231,7 +285,9 @@ impl Vault {
                 break info.clone();
             }
             if seen > MAX_AUDIO_HEADER_BYTES {
-                return Err(VaultError::BadUpload("the audio part does not start with a WAV header"));
+                return Err(VaultError::BadUpload(
+                    "the audio part does not start with a WAV header",
+                ));
             }
             match audio.next().await {
                 Some(Ok(chunk)) => {
@@ -243,12 +299,24 @@ impl Vault {
                 Some(Err(_)) => return Err(VaultError::Body),
                 None => {
                     probe.finish()?;
-                    return Err(VaultError::BadUpload("the audio part ended inside its header"));
+                    return Err(VaultError::BadUpload(
+                        "the audio part ended inside its header",
+                    ));
                 }
             }
         };
         if transcript.audio.is_none() {
-            let map = if info.channels >= 2 { ChannelMap { agent: 0, customer: 1 } } else { ChannelMap { agent: 0, customer: 0 } };
+            let map = if info.channels >= 2 {
+                ChannelMap {
+                    agent: 0,
+                    customer: 1,
+                }
+            } else {
+                ChannelMap {
+                    agent: 0,
+                    customer: 0,
+                }
+            };
             transcript.audio = Some(AudioRef {
                 file: format!("{}.wav", transcript.call_id),
                 encoding: info.encoding.as_str().to_string(),
@@ -274,10 +342,16 @@ impl Vault {
         written: &mut Vec<BlobKey>,
     ) -> Result<StoredAudio, VaultError> {
         let spans = master.c3_audio_spans();
-        let redactor = AudioRedactor::new(spans, self.limits.audio_pad_s, self.limits.max_audio_bytes);
+        let redactor =
+            AudioRedactor::new(spans, self.limits.audio_pad_s, self.limits.max_audio_bytes);
         let input = futures::stream::iter(prefix.into_iter().map(Ok)).chain(rest);
         let (redacted, state) = redacting_stream(input, redactor);
-        let (sealed, digest) = seal_stream(redacted, key, &context(call_id, BlobKind::Audio), self.backend);
+        let (sealed, digest) = seal_stream(
+            redacted,
+            key,
+            &context(call_id, BlobKind::Audio),
+            self.backend,
+        );
         let blob = BlobKey::new(format!("calls/{call_id}/{upload_id}/audio"))?;
         let put = self.store.put(&blob, sealed).await;
         if let Some(err) = state.take_error() {
@@ -286,7 +360,11 @@ impl Vault {
         put?;
         written.push(blob.clone());
         let plain_sha256 = state.digest().ok_or(VaultError::Body)?;
-        Ok(StoredAudio { key: blob, plain_sha256, sealed_sha256: digest.get().unwrap_or_default() })
+        Ok(StoredAudio {
+            key: blob,
+            plain_sha256,
+            sealed_sha256: digest.get().unwrap_or_default(),
+        })
     }
 
     async fn delete_blobs(&self, keys: &[BlobKey]) {
@@ -298,8 +376,19 @@ impl Vault {
     }
 
     /// Appends a refusal or failure entry; an append failure fails the request.
-    pub(crate) async fn audit_refusal(&self, actor: &Principal, origin: &str, event: &str, call_id: Option<&str>, reason: &str) -> Result<(), VaultError> {
-        let outcome = if reason == "forbidden" { Outcome::Denied } else { Outcome::Failure };
+    pub(crate) async fn audit_refusal(
+        &self,
+        actor: &Principal,
+        origin: &str,
+        event: &str,
+        call_id: Option<&str>,
+        reason: &str,
+    ) -> Result<(), VaultError> {
+        let outcome = if reason == "forbidden" {
+            Outcome::Denied
+        } else {
+            Outcome::Failure
+        };
         let mut entry = AuditEntry::new(Some(actor), event, outcome, origin).reason(reason);
         if let Some(id) = call_id {
             entry = entry.object(id);
@@ -342,7 +431,13 @@ impl RedactState {
 
 /// Silences the C3 spans of a streamed WAV, hashing the raw bytes as they pass. An
 /// invalid WAV ends the stream with an error, so the store keeps nothing.
-fn redacting_stream<S>(input: S, redactor: AudioRedactor) -> (impl Stream<Item = io::Result<Bytes>> + Send + 'static, RedactState)
+fn redacting_stream<S>(
+    input: S,
+    redactor: AudioRedactor,
+) -> (
+    impl Stream<Item = io::Result<Bytes>> + Send + 'static,
+    RedactState,
+)
 where
     S: Stream<Item = io::Result<Bytes>> + Send + 'static,
 {
@@ -354,7 +449,9 @@ where
     let stream = futures::stream::poll_fn(move |cx| {
         use std::task::Poll;
         loop {
-            let Some(r) = redactor.as_mut() else { return Poll::Ready(None) };
+            let Some(r) = redactor.as_mut() else {
+                return Poll::Ready(None);
+            };
             match input.as_mut().poll_next(cx) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Some(Err(_))) => {

@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use super::{Limits, Vault};
 use crate::audit::AuditLog;
-use crate::catalog::SqliteCatalog;
 use crate::catalog::Catalog;
+use crate::catalog::SqliteCatalog;
 use crate::config::{Config, StoreConfig};
 use crate::redact::Policy;
 use crate::seal::{Backend, DataKey, KdfParams, KeyRing, RootKey, WrappedKey};
-use crate::store::{FsStore, S3Config, S3Store};
 use crate::store::BlobStore;
+use crate::store::{FsStore, S3Config, S3Store};
 
 /// Name of the dev vault's root key file under the data directory.
 pub const DEV_ROOT_KEY_FILE: &str = "dev-root.key";
@@ -32,9 +32,19 @@ pub async fn open_vault(config: &Config, dev: bool) -> anyhow::Result<Vault> {
     let store: Arc<dyn BlobStore> = match &config.store {
         StoreConfig::Fs { .. } => {
             let path = config.fs_store_path().expect("fs store has a path");
-            Arc::new(FsStore::open(path.clone()).await.with_context(|| format!("opening the blob store at {}", path.display()))?)
+            Arc::new(
+                FsStore::open(path.clone())
+                    .await
+                    .with_context(|| format!("opening the blob store at {}", path.display()))?,
+            )
         }
-        StoreConfig::S3 { bucket, endpoint, region, force_path_style, part_size } => Arc::new(
+        StoreConfig::S3 {
+            bucket,
+            endpoint,
+            region,
+            force_path_style,
+            part_size,
+        } => Arc::new(
             S3Store::new(S3Config {
                 bucket: bucket.clone(),
                 endpoint: endpoint.clone(),
@@ -47,8 +57,11 @@ pub async fn open_vault(config: &Config, dev: bool) -> anyhow::Result<Vault> {
         ),
     };
     let db = config.sqlite_path();
-    let catalog: Arc<dyn Catalog> =
-        Arc::new(SqliteCatalog::open(&db).await.with_context(|| format!("opening the catalog {}", db.display()))?);
+    let catalog: Arc<dyn Catalog> = Arc::new(
+        SqliteCatalog::open(&db)
+            .await
+            .with_context(|| format!("opening the catalog {}", db.display()))?,
+    );
     let root = load_root_key(config, dev, catalog.as_ref()).await?;
     let keys = KeyRing::from_root(&root, 1)?;
     check_root_key(&keys, catalog.as_ref()).await?;
@@ -71,41 +84,58 @@ pub async fn open_vault(config: &Config, dev: bool) -> anyhow::Result<Vault> {
     })
 }
 
-async fn load_root_key(config: &Config, dev: bool, catalog: &dyn Catalog) -> anyhow::Result<RootKey> {
+async fn load_root_key(
+    config: &Config,
+    dev: bool,
+    catalog: &dyn Catalog,
+) -> anyhow::Result<RootKey> {
     use anyhow::Context;
     let keys = &config.keys;
     match (&keys.root_key_file, &keys.passphrase_file) {
-        (Some(_), Some(_)) => anyhow::bail!("keys: set either root_key_file or passphrase_file, not both"),
-        (Some(file), None) => RootKey::from_key_file(file).with_context(|| format!("reading the root key file {}", file.display())),
+        (Some(_), Some(_)) => {
+            anyhow::bail!("keys: set either root_key_file or passphrase_file, not both")
+        }
+        (Some(file), None) => RootKey::from_key_file(file)
+            .with_context(|| format!("reading the root key file {}", file.display())),
         (None, Some(file)) => {
             let text = zeroize::Zeroizing::new(
-                std::fs::read_to_string(file).with_context(|| format!("reading the passphrase file {}", file.display()))?,
+                std::fs::read_to_string(file)
+                    .with_context(|| format!("reading the passphrase file {}", file.display()))?,
             );
             let pass = text.lines().next().unwrap_or("");
             if pass.len() < 12 {
                 anyhow::bail!("keys: the passphrase must have at least 12 characters");
             }
             let params = match catalog.get_setting(KDF_SETTING).await? {
-                Some(json) => serde_json::from_str::<KdfParams>(&json).context("reading the stored key-derivation parameters")?,
+                Some(json) => serde_json::from_str::<KdfParams>(&json)
+                    .context("reading the stored key-derivation parameters")?,
                 None => {
                     let p = KdfParams::recommended();
-                    catalog.put_setting(KDF_SETTING, &serde_json::to_string(&p)?).await?;
+                    catalog
+                        .put_setting(KDF_SETTING, &serde_json::to_string(&p)?)
+                        .await?;
                     p
                 }
             };
             // Argon2id costs about a fifth of a second of one core: keep it off the runtime.
             let pass = zeroize::Zeroizing::new(pass.as_bytes().to_vec());
-            let root = tokio::task::spawn_blocking(move || RootKey::from_passphrase(&pass, &params)).await??;
+            let root =
+                tokio::task::spawn_blocking(move || RootKey::from_passphrase(&pass, &params))
+                    .await??;
             Ok(root)
         }
         (None, None) if dev => {
             let path = config.data_dir.join(DEV_ROOT_KEY_FILE);
             if !path.exists() {
-                RootKey::generate().write_key_file(&path).with_context(|| format!("writing {}", path.display()))?;
+                RootKey::generate()
+                    .write_key_file(&path)
+                    .with_context(|| format!("writing {}", path.display()))?;
             }
             RootKey::from_key_file(&path).with_context(|| format!("reading {}", path.display()))
         }
-        (None, None) => anyhow::bail!("keys: set keys.root_key_file or keys.passphrase_file (see `callvault keys generate`)"),
+        (None, None) => anyhow::bail!(
+            "keys: set keys.root_key_file or keys.passphrase_file (see `callvault keys generate`)"
+        ),
     }
 }
 
@@ -115,12 +145,15 @@ async fn check_root_key(keys: &KeyRing, catalog: &dyn Catalog) -> anyhow::Result
     match catalog.get_setting(KEY_CHECK_SETTING).await? {
         Some(json) => {
             let wrapped: WrappedKey = serde_json::from_str(&json)?;
-            keys.unwrap(KEY_CHECK_ID, &wrapped)
-                .map_err(|_| anyhow::anyhow!("keys: the root key does not match this vault's catalog"))?;
+            keys.unwrap(KEY_CHECK_ID, &wrapped).map_err(|_| {
+                anyhow::anyhow!("keys: the root key does not match this vault's catalog")
+            })?;
         }
         None => {
             let wrapped = keys.wrap(KEY_CHECK_ID, &DataKey::generate());
-            catalog.put_setting(KEY_CHECK_SETTING, &serde_json::to_string(&wrapped)?).await?;
+            catalog
+                .put_setting(KEY_CHECK_SETTING, &serde_json::to_string(&wrapped)?)
+                .await?;
         }
     }
     Ok(())

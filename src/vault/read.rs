@@ -47,20 +47,42 @@ pub struct CallMetadata {
 
 impl Vault {
     /// One page of calls, ordered by id, after `after`.
-    pub async fn list_calls(&self, actor: &Principal, origin: &str, after: Option<&str>, limit: u32) -> Result<Vec<CallSummary>, VaultError> {
+    pub async fn list_calls(
+        &self,
+        actor: &Principal,
+        origin: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<CallSummary>, VaultError> {
         if !access::may_list_calls(actor) {
-            self.audit_refusal(actor, origin, "call.list", None, "forbidden").await?;
+            self.audit_refusal(actor, origin, "call.list", None, "forbidden")
+                .await?;
             return Err(VaultError::Forbidden);
         }
         let page = self.catalog.list_calls(after, limit).await?;
-        self.audit.append(&AuditEntry::new(Some(actor), "call.list", Outcome::Success, origin)).await?;
+        self.audit
+            .append(&AuditEntry::new(
+                Some(actor),
+                "call.list",
+                Outcome::Success,
+                origin,
+            ))
+            .await?;
         Ok(page)
     }
 
     /// Metadata of one call.
-    pub async fn metadata(&self, actor: &Principal, origin: &str, call_id: &str) -> Result<CallMetadata, VaultError> {
-        let rec = self.authorized_record(actor, origin, "call.read.metadata", call_id).await?;
-        self.audit_read(actor, origin, "call.read.metadata", call_id).await?;
+    pub async fn metadata(
+        &self,
+        actor: &Principal,
+        origin: &str,
+        call_id: &str,
+    ) -> Result<CallMetadata, VaultError> {
+        let rec = self
+            .authorized_record(actor, origin, "call.read.metadata", call_id)
+            .await?;
+        self.audit_read(actor, origin, "call.read.metadata", call_id)
+            .await?;
         Ok(CallMetadata {
             call_id: rec.call_id,
             started_at: rec.started_at,
@@ -75,9 +97,16 @@ impl Vault {
     }
 
     /// The caller's role view of a call's transcript.
-    pub async fn transcript(&self, actor: &Principal, origin: &str, call_id: &str) -> Result<Transcript, VaultError> {
+    pub async fn transcript(
+        &self,
+        actor: &Principal,
+        origin: &str,
+        call_id: &str,
+    ) -> Result<Transcript, VaultError> {
         let event = "call.read.transcript";
-        let rec = self.authorized_record(actor, origin, event, call_id).await?;
+        let rec = self
+            .authorized_record(actor, origin, event, call_id)
+            .await?;
         let role = actor.view_role().ok_or(VaultError::Forbidden)?;
         let master = match self.load_master(&rec).await {
             Ok(m) => m,
@@ -92,12 +121,20 @@ impl Vault {
     ///
     /// An integrity failure found mid-stream ends the stream with an error (the HTTP layer
     /// aborts the response) and is audited; no byte past the failing chunk is sent.
-    pub async fn audio(&self, actor: &Principal, origin: &str, call_id: &str) -> Result<ByteStream, VaultError> {
+    pub async fn audio(
+        &self,
+        actor: &Principal,
+        origin: &str,
+        call_id: &str,
+    ) -> Result<ByteStream, VaultError> {
         let event = "call.read.audio";
-        let rec = self.authorized_record(actor, origin, event, call_id).await?;
+        let rec = self
+            .authorized_record(actor, origin, event, call_id)
+            .await?;
         let role = actor.view_role().ok_or(VaultError::Forbidden)?;
         let Some(audio_blob) = rec.audio_blob.clone() else {
-            self.audit_refusal(actor, origin, event, Some(call_id), "not-found").await?;
+            self.audit_refusal(actor, origin, event, Some(call_id), "not-found")
+                .await?;
             return Err(VaultError::NotFound);
         };
         let master = match self.load_master(&rec).await {
@@ -107,22 +144,39 @@ impl Vault {
         let spans = view_audio_spans(&master, role, &self.policy)?;
         let key = self.unwrap_key(&rec)?;
         let sealed = self.store.get(&BlobKey::new(audio_blob)?).await?;
-        let plain = open_stream(sealed, &key, &context(&rec.call_id, BlobKind::Audio), self.backend);
+        let plain = open_stream(
+            sealed,
+            &key,
+            &context(&rec.call_id, BlobKind::Audio),
+            self.backend,
+        );
         self.audit_read(actor, origin, event, call_id).await?;
         Ok(self.redact_on_read(plain, spans, actor, origin, call_id))
     }
 
-    fn redact_on_read(&self, plain: ByteStream, spans: Vec<crate::redact::audio::SilenceSpan>, actor: &Principal, origin: &str, call_id: &str) -> ByteStream {
+    fn redact_on_read(
+        &self,
+        plain: ByteStream,
+        spans: Vec<crate::redact::audio::SilenceSpan>,
+        actor: &Principal,
+        origin: &str,
+        call_id: &str,
+    ) -> ByteStream {
         let mut redactor = Some(AudioRedactor::new(spans, self.limits.audio_pad_s, u64::MAX));
         let audit = self.audit.clone();
-        let failure = AuditEntry::new(Some(actor), "call.read.audio", Outcome::Failure, origin).object(call_id).reason("integrity");
+        let failure = AuditEntry::new(Some(actor), "call.read.audio", Outcome::Failure, origin)
+            .object(call_id)
+            .reason("integrity");
         let mut failure = Some(failure);
         let mut plain = plain;
         Box::pin(futures::stream::poll_fn(move |cx| {
             use std::task::Poll;
             loop {
-                let Some(r) = redactor.as_mut() else { return Poll::Ready(None) };
-                let fail = |redactor: &mut Option<AudioRedactor>, failure: &mut Option<AuditEntry>| {
+                let Some(r) = redactor.as_mut() else {
+                    return Poll::Ready(None);
+                };
+                let fail = |redactor: &mut Option<AudioRedactor>,
+                            failure: &mut Option<AuditEntry>| {
                     *redactor = None;
                     if let Some(entry) = failure.take() {
                         let audit = audit.clone();
@@ -163,17 +217,32 @@ impl Vault {
     /// Unseals the stored audio of a call as it was stored (C3 silenced, nothing else):
     /// for operations and library tests only; no HTTP route exposes it and it is not audited.
     pub async fn master_audio(&self, rec: &CallRecord) -> Result<Option<ByteStream>, VaultError> {
-        let Some(blob) = rec.audio_blob.clone() else { return Ok(None) };
+        let Some(blob) = rec.audio_blob.clone() else {
+            return Ok(None);
+        };
         let key = self.unwrap_key(rec)?;
         let sealed = self.store.get(&BlobKey::new(blob)?).await?;
-        Ok(Some(open_stream(sealed, &key, &context(&rec.call_id, BlobKind::Audio), self.backend)))
+        Ok(Some(open_stream(
+            sealed,
+            &key,
+            &context(&rec.call_id, BlobKind::Audio),
+            self.backend,
+        )))
     }
 
     /// Unseals the stored master of a call (used by reads and by library tests).
     pub async fn load_master(&self, rec: &CallRecord) -> Result<Master, VaultError> {
         let key = self.unwrap_key(rec)?;
-        let sealed = self.store.get(&BlobKey::new(rec.transcript_blob.clone())?).await?;
-        let mut plain = open_stream(sealed, &key, &context(&rec.call_id, BlobKind::Transcript), self.backend);
+        let sealed = self
+            .store
+            .get(&BlobKey::new(rec.transcript_blob.clone())?)
+            .await?;
+        let mut plain = open_stream(
+            sealed,
+            &key,
+            &context(&rec.call_id, BlobKind::Transcript),
+            self.backend,
+        );
         let mut buf = Vec::new();
         while let Some(chunk) = plain.next().await {
             match chunk {
@@ -191,38 +260,66 @@ impl Vault {
     }
 
     fn unwrap_key(&self, rec: &CallRecord) -> Result<DataKey, VaultError> {
-        let wrapped = WrappedKey { version: rec.key_version, bytes: rec.wrapped_key.clone() };
-        self.keys.unwrap(&rec.call_id, &wrapped).map_err(|_| VaultError::Integrity)
+        let wrapped = WrappedKey {
+            version: rec.key_version,
+            bytes: rec.wrapped_key.clone(),
+        };
+        self.keys
+            .unwrap(&rec.call_id, &wrapped)
+            .map_err(|_| VaultError::Integrity)
     }
 
-    async fn authorized_record(&self, actor: &Principal, origin: &str, event: &str, call_id: &str) -> Result<CallRecord, VaultError> {
+    async fn authorized_record(
+        &self,
+        actor: &Principal,
+        origin: &str,
+        event: &str,
+        call_id: &str,
+    ) -> Result<CallRecord, VaultError> {
         if !access::may_read_call(actor) {
-            self.audit_refusal(actor, origin, event, Some(call_id), "forbidden").await?;
+            self.audit_refusal(actor, origin, event, Some(call_id), "forbidden")
+                .await?;
             return Err(VaultError::Forbidden);
         }
         match self.catalog.get_call(call_id).await? {
             Some(rec) => Ok(rec),
             None => {
-                self.audit_refusal(actor, origin, event, Some(call_id), "not-found").await?;
+                self.audit_refusal(actor, origin, event, Some(call_id), "not-found")
+                    .await?;
                 Err(VaultError::NotFound)
             }
         }
     }
 
-    async fn audit_read(&self, actor: &Principal, origin: &str, event: &str, call_id: &str) -> Result<(), VaultError> {
+    async fn audit_read(
+        &self,
+        actor: &Principal,
+        origin: &str,
+        event: &str,
+        call_id: &str,
+    ) -> Result<(), VaultError> {
         let entry = AuditEntry::new(Some(actor), event, Outcome::Success, origin).object(call_id);
         self.audit.append(&entry).await?;
         Ok(())
     }
 
-    async fn failed_read(&self, actor: &Principal, origin: &str, event: &str, call_id: &str, e: VaultError) -> VaultError {
+    async fn failed_read(
+        &self,
+        actor: &Principal,
+        origin: &str,
+        event: &str,
+        call_id: &str,
+        e: VaultError,
+    ) -> VaultError {
         if matches!(e, VaultError::Integrity) {
             tracing::error!(call_id = %call_id, "integrity failure on read");
         }
-        match self.audit_refusal(actor, origin, event, Some(call_id), e.kind()).await {
+        match self
+            .audit_refusal(actor, origin, event, Some(call_id), e.kind())
+            .await
+        {
             Ok(()) => e,
             Err(audit_err) => audit_err,
         }
     }
 }
-

@@ -35,13 +35,25 @@ pub fn context(call_id: &str, kind: BlobKind) -> Vec<u8> {
 ///
 /// The output ends with the short final chunk only after `plain` ended cleanly; an input
 /// error is passed on, so the store discards the partial object.
-pub fn seal_stream<S>(plain: S, key: &DataKey, ctx: &[u8], backend: Backend) -> (ByteStream, DigestSlot)
+pub fn seal_stream<S>(
+    plain: S,
+    key: &DataKey,
+    ctx: &[u8],
+    backend: Backend,
+) -> (ByteStream, DigestSlot)
 where
     S: Stream<Item = io::Result<Bytes>> + Send + 'static,
 {
     let slot = DigestSlot::default();
     let sealed = seal::seal_stream(plain, key, ctx, backend);
-    (Box::pin(DigestOnEnd { inner: sealed, hasher: Some(Sha256::new()), slot: slot.clone() }), slot)
+    (
+        Box::pin(DigestOnEnd {
+            inner: sealed,
+            hasher: Some(Sha256::new()),
+            slot: slot.clone(),
+        }),
+        slot,
+    )
 }
 
 pin_project_lite::pin_project! {
@@ -56,7 +68,10 @@ pin_project_lite::pin_project! {
 impl<S: Stream<Item = io::Result<Bytes>>> Stream for DigestOnEnd<S> {
     type Item = io::Result<Bytes>;
 
-    fn poll_next(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Self::Item>> {
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
         let this = self.project();
         match this.inner.poll_next(cx) {
             std::task::Poll::Ready(Some(Ok(b))) => {
@@ -93,5 +108,6 @@ pub fn integrity_io_error() -> io::Error {
 
 /// Whether an I/O error from [`open_stream`] is an integrity failure.
 pub fn is_integrity(e: &io::Error) -> bool {
-    e.get_ref().is_some_and(|inner| inner.is::<crate::seal::IntegrityError>())
+    e.get_ref()
+        .is_some_and(|inner| inner.is::<crate::seal::IntegrityError>())
 }

@@ -35,7 +35,11 @@ pub struct TestServer {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl TestServer {
@@ -55,13 +59,22 @@ impl TestServer {
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
         let mut cmd = Command::new(bin());
-        cmd.args(["server", "--dev", "--data"]).arg(data.path()).args(["--listen", &addr]);
+        cmd.args(["server", "--dev", "--data"])
+            .arg(data.path())
+            .args(["--listen", &addr]);
         for (k, v) in env {
             cmd.env(k, v);
         }
-        cmd.env("CALLVAULT_LOG", "warn").stdout(Stdio::null()).stderr(Stdio::null());
+        cmd.env("CALLVAULT_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
         let child = cmd.spawn().expect("the callvault binary starts");
-        let mut server = TestServer { child, data, addr: format!("http://{addr}"), tokens: BTreeMap::new() };
+        let mut server = TestServer {
+            child,
+            data,
+            addr: format!("http://{addr}"),
+            tokens: BTreeMap::new(),
+        };
         server.wait_ready();
         let creds = std::fs::read(server.data.path().join("dev-credentials.json")).unwrap();
         server.tokens = serde_json::from_slice(&creds).unwrap();
@@ -91,18 +104,26 @@ impl TestServer {
     /// A `callvault` client command with this server's address and `who`'s token.
     pub fn cli(&self, who: &str) -> Command {
         let mut c = Command::new(bin());
-        c.env("CALLVAULT_ADDR", &self.addr).env("CALLVAULT_TOKEN", self.token(who));
+        c.env("CALLVAULT_ADDR", &self.addr)
+            .env("CALLVAULT_TOKEN", self.token(who));
         c
     }
 
     /// A blocking HTTP client.
     pub fn http(&self) -> reqwest::blocking::Client {
-        reqwest::blocking::Client::builder().timeout(Duration::from_secs(120)).build().unwrap()
+        reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .build()
+            .unwrap()
     }
 
     /// `GET path` as `who`.
     pub fn get(&self, who: &str, path: &str) -> reqwest::blocking::Response {
-        self.http().get(format!("{}{}", self.addr, path)).bearer_auth(self.token(who)).send().unwrap()
+        self.http()
+            .get(format!("{}{}", self.addr, path))
+            .bearer_auth(self.token(who))
+            .send()
+            .unwrap()
     }
 
     /// Stops the server (it is also stopped on drop).
@@ -131,7 +152,9 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else { continue };
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in rd.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -146,11 +169,28 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// A multipart upload: transcript bytes with a content type and file name, optional audio.
-pub fn upload_form(transcript: Vec<u8>, mime: &str, name: &str, audio: Option<Vec<u8>>) -> reqwest::blocking::multipart::Form {
+pub fn upload_form(
+    transcript: Vec<u8>,
+    mime: &str,
+    name: &str,
+    audio: Option<Vec<u8>>,
+) -> reqwest::blocking::multipart::Form {
     use reqwest::blocking::multipart::{Form, Part};
-    let mut form = Form::new().part("transcript", Part::bytes(transcript).file_name(name.to_string()).mime_str(mime).unwrap());
+    let mut form = Form::new().part(
+        "transcript",
+        Part::bytes(transcript)
+            .file_name(name.to_string())
+            .mime_str(mime)
+            .unwrap(),
+    );
     if let Some(a) = audio {
-        form = form.part("audio", Part::bytes(a).file_name("audio.wav").mime_str("audio/wav").unwrap());
+        form = form.part(
+            "audio",
+            Part::bytes(a)
+                .file_name("audio.wav")
+                .mime_str("audio/wav")
+                .unwrap(),
+        );
     }
     form
 }
