@@ -11,3 +11,7 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update
   $sudo apt-get install -y --no-install-recommends "${need[@]}"
 fi
+# The independent audit verifier (tests/verify_audit.py) needs `cryptography`.
+if ! python3 -c 'import cryptography' 2>/dev/null; then
+  python3 -m pip install --quiet cryptography
+fi

@@ -110,6 +110,12 @@ pub fn may_ingest(p: &Principal) -> bool {
     p.has(Role::Recorder) || p.has(Role::Admin)
 }
 
+/// Whether `p` may read the audit log (entries, checkpoints, proofs): compliance and
+/// auditors.
+pub fn may_read_audit(p: &Principal) -> bool {
+    p.has(Role::Compliance) || p.has(Role::Auditor)
+}
+
 /// Whether `p` may list calls (ids and metadata, no content).
 pub fn may_list_calls(p: &Principal) -> bool {
     may_read_call(p)

@@ -8,6 +8,7 @@
 pub mod merkle;
 pub mod note;
 pub mod proof;
+pub mod signed;
 
 use std::sync::Arc;
 

@@ -1,6 +1,7 @@
 //! The HTTP API: an axum router of small handlers over the [`Vault`], bearer-token
 //! authentication, problem+json errors, Prometheus metrics and the OpenAPI document.
 
+mod audit;
 mod auth;
 mod calls;
 pub mod dev;
@@ -65,6 +66,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/calls/{id}", get(calls::metadata))
         .route("/v1/calls/{id}/transcript", get(calls::transcript))
         .route("/v1/calls/{id}/audio", get(calls::audio))
+        .route("/v1/audit/checkpoint", get(audit::checkpoint))
+        .route("/v1/audit/key", get(audit::key))
+        .route("/v1/audit/entries", get(audit::entries))
+        .route("/v1/audit/proof/inclusion", get(audit::inclusion))
+        .route("/v1/audit/proof/consistency", get(audit::consistency))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -15,6 +15,7 @@ pub use read::CallMetadata;
 
 use std::sync::Arc;
 
+use crate::audit::signed::TransparencyLog;
 use crate::audit::AuditLog;
 use crate::catalog::Catalog;
 use crate::redact::Policy;
@@ -44,6 +45,8 @@ pub struct Vault {
     pub policy: Policy,
     /// The audit log.
     pub audit: AuditLog,
+    /// Checkpoints and proofs over the audit log.
+    pub tlog: TransparencyLog,
     /// Limits.
     pub limits: Limits,
     /// The AEAD implementation used for blobs.

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{Limits, Vault};
+use crate::audit::note::Signer;
+use crate::audit::signed::TransparencyLog;
 use crate::audit::AuditLog;
 use crate::catalog::Catalog;
 use crate::catalog::SqliteCatalog;
@@ -22,6 +24,9 @@ const KDF_SETTING: &str = "root_key.kdf";
 /// Catalog setting holding a known key wrapped under the root key, to detect a wrong one.
 const KEY_CHECK_SETTING: &str = "root_key.check";
 const KEY_CHECK_ID: &str = "callvault-root-key-check";
+/// Catalog setting holding the audit signing key's seed, wrapped.
+const SIGNER_SETTING: &str = "audit.signer";
+const SIGNER_ID: &str = "callvault-audit-signer";
 
 /// Opens the vault described by `config`. With `dev`, a root key file is created under
 /// the data directory when missing.
@@ -65,6 +70,8 @@ pub async fn open_vault(config: &Config, dev: bool) -> anyhow::Result<Vault> {
     let root = load_root_key(config, dev, catalog.as_ref()).await?;
     let keys = KeyRing::from_root(&root, 1)?;
     check_root_key(&keys, catalog.as_ref()).await?;
+    let signer = load_audit_signer(&keys, catalog.as_ref(), &config.instance_name).await?;
+    let tlog = TransparencyLog::new(catalog.clone(), Arc::new(signer));
     let policy = match &config.redaction.policy_dir {
         Some(dir) => Policy::load_dir(dir).map_err(|e| anyhow::anyhow!("{e}"))?,
         None => Policy::builtin(),
@@ -72,6 +79,7 @@ pub async fn open_vault(config: &Config, dev: bool) -> anyhow::Result<Vault> {
     Ok(Vault {
         store,
         audit: AuditLog::new(catalog.clone()),
+        tlog,
         catalog,
         keys,
         policy,
@@ -157,6 +165,23 @@ async fn check_root_key(keys: &KeyRing, catalog: &dyn Catalog) -> anyhow::Result
         }
     }
     Ok(())
+}
+
+/// The audit log's Ed25519 signing key: a random seed made at first start, kept in the
+/// catalog wrapped under the root key like a call's data key.
+async fn load_audit_signer(keys: &KeyRing, catalog: &dyn Catalog, name: &str) -> anyhow::Result<Signer> {
+    let seed = match catalog.get_setting(SIGNER_SETTING).await? {
+        Some(json) => {
+            let wrapped: WrappedKey = serde_json::from_str(&json)?;
+            keys.unwrap(SIGNER_ID, &wrapped).map_err(|_| anyhow::anyhow!("keys: cannot unwrap the audit signing key"))?
+        }
+        None => {
+            let seed = DataKey::generate();
+            catalog.put_setting(SIGNER_SETTING, &serde_json::to_string(&keys.wrap(SIGNER_ID, &seed))?).await?;
+            seed
+        }
+    };
+    Signer::from_seed(*seed.expose(), name).map_err(|e| anyhow::anyhow!("instance_name is not a valid log name: {e}"))
 }
 
 /// Creates `dir` (and parents) readable by the owner only.

@@ -1,0 +1,125 @@
+//! Handlers of `/v1/audit/*`: the signed checkpoint, the verifier key, raw leaves, and
+//! inclusion and consistency proofs. Readers: the compliance and auditor roles.
+
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use serde::Deserialize;
+
+use super::problem::Problem;
+use super::{AppState, Authenticated};
+use crate::access::{self, Principal};
+use crate::audit::signed::TreeError;
+use crate::audit::{AuditEntry, Outcome};
+use crate::vault::VaultError;
+
+/// Most leaves returned by one `GET /v1/audit/entries`.
+const MAX_ENTRIES: u64 = 1000;
+
+fn text(body: String) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
+}
+
+impl From<TreeError> for Problem {
+    fn from(e: TreeError) -> Self {
+        match e {
+            TreeError::OutOfRange => Problem::new(StatusCode::BAD_REQUEST, "out-of-range", "Out of range", "index or size out of range"),
+            TreeError::Inconsistent => {
+                tracing::error!("refusing to sign: the audit log is inconsistent with its last checkpoint");
+                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "audit-inconsistent", "Audit log inconsistent", e.to_string())
+            }
+            TreeError::Storage(s) => VaultError::Audit(s).into(),
+        }
+    }
+}
+
+async fn require_reader(state: &AppState, auth: &Authenticated, event: &str) -> Result<(), Problem> {
+    if access::may_read_audit(&auth.principal) {
+        return Ok(());
+    }
+    refuse(state, &auth.principal, &auth.origin, event).await
+}
+
+async fn refuse(state: &AppState, p: &Principal, origin: &str, event: &str) -> Result<(), Problem> {
+    let entry = AuditEntry::new(Some(p), event, Outcome::Denied, origin).reason("forbidden");
+    state.vault.audit.append(&entry).await.map_err(VaultError::Audit)?;
+    Err(VaultError::Forbidden.into())
+}
+
+/// `GET /v1/audit/checkpoint`: a freshly signed checkpoint of the whole log.
+pub async fn checkpoint(State(state): State<AppState>, auth: Authenticated) -> Result<Response, Problem> {
+    require_reader(&state, &auth, "audit.checkpoint").await?;
+    Ok(text(state.vault.tlog.checkpoint().await?))
+}
+
+/// `GET /v1/audit/key`: the verifier key, `<name>+<key id>+<base64 key>`.
+pub async fn key(State(state): State<AppState>, auth: Authenticated) -> Result<Response, Problem> {
+    require_reader(&state, &auth, "audit.key").await?;
+    Ok(text(format!("{}\n", state.vault.tlog.vkey())))
+}
+
+/// Query of `GET /v1/audit/entries`.
+#[derive(Debug, Deserialize)]
+pub struct Range {
+    start: u64,
+    end: u64,
+}
+
+/// `GET /v1/audit/entries?start=N&end=M`: the exact leaf bytes, base64, `end` exclusive.
+pub async fn entries(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    q: Result<Query<Range>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    require_reader(&state, &auth, "audit.entries").await?;
+    let Query(r) = q.map_err(|_| Problem::bad_request("start and end must be integers"))?;
+    let size = state.vault.audit.size().await.map_err(VaultError::Audit)?;
+    if r.start > r.end || r.end > size || r.end - r.start > MAX_ENTRIES {
+        return Err(TreeError::OutOfRange.into());
+    }
+    let leaves = state.vault.catalog.audit_entries(r.start, r.end).await.map_err(VaultError::from)?;
+    let read = AuditEntry::new(Some(&auth.principal), "audit.entries", Outcome::Success, &auth.origin)
+        .object(format!("{}..{}", r.start, r.end));
+    state.vault.audit.append(&read).await.map_err(VaultError::Audit)?;
+    Ok(Json(leaves.iter().map(|l| B64.encode(l)).collect::<Vec<_>>()).into_response())
+}
+
+/// Query of the inclusion proof.
+#[derive(Debug, Deserialize)]
+pub struct InclusionQuery {
+    index: u64,
+    size: u64,
+}
+
+/// `GET /v1/audit/proof/inclusion?index=N&size=M`: a C2SP tlog-proof.
+pub async fn inclusion(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    q: Result<Query<InclusionQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    require_reader(&state, &auth, "audit.proof").await?;
+    let Query(q) = q.map_err(|_| Problem::bad_request("index and size must be integers"))?;
+    Ok(text(state.vault.tlog.inclusion(q.index, q.size).await?))
+}
+
+/// Query of the consistency proof.
+#[derive(Debug, Deserialize)]
+pub struct ConsistencyQuery {
+    old: u64,
+    new: u64,
+}
+
+/// `GET /v1/audit/proof/consistency?old=N&new=M`: base64 hashes, one a line.
+pub async fn consistency(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    q: Result<Query<ConsistencyQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    require_reader(&state, &auth, "audit.proof").await?;
+    let Query(q) = q.map_err(|_| Problem::bad_request("old and new must be integers"))?;
+    let hashes = state.vault.tlog.consistency(q.old, q.new).await?;
+    Ok(text(hashes.iter().map(|h| format!("{}\n", B64.encode(h))).collect()))
+}
