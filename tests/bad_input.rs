@@ -373,12 +373,28 @@ fn same_id_with_other_content_is_a_conflict_and_a_repeat_returns_the_first_recei
 #[test]
 fn the_openapi_document_describes_every_route() {
     let server = TestServer::start();
-    let doc: Value = server.http().get(format!("{}/v1/openapi.json", server.addr)).send().unwrap().json().unwrap();
+    let doc: Value = server
+        .http()
+        .get(format!("{}/v1/openapi.json", server.addr))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
-    let router = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/server/mod.rs")).unwrap();
-    let routes: Vec<&str> = router.lines().filter_map(|l| l.trim().strip_prefix(".route(\"")).map(|r| r.split('"').next().unwrap()).collect();
+    let router = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/server/mod.rs"),
+    )
+    .unwrap();
+    let routes: Vec<&str> = router
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix(".route(\""))
+        .map(|r| r.split('"').next().unwrap())
+        .collect();
     assert!(routes.len() >= 12);
     for r in routes {
-        assert!(doc["paths"].get(r).is_some(), "{r} is not in the OpenAPI document");
+        assert!(
+            doc["paths"].get(r).is_some(),
+            "{r} is not in the OpenAPI document"
+        );
     }
 }

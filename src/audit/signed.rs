@@ -56,7 +56,11 @@ impl TransparencyLog {
     }
 
     async fn leaf_hashes(&self, size: u64) -> Result<Vec<Hash>, TreeError> {
-        let leaves = self.catalog.audit_entries(0, size).await.map_err(AuditError::from)?;
+        let leaves = self
+            .catalog
+            .audit_entries(0, size)
+            .await
+            .map_err(AuditError::from)?;
         if leaves.len() as u64 != size {
             return Err(TreeError::Inconsistent);
         }
@@ -69,7 +73,10 @@ impl TransparencyLog {
         let size = self.catalog.audit_size().await.map_err(AuditError::from)?;
         let hashes = self.leaf_hashes(size).await?;
         let note = self.sign_consistent(&hashes, size).await?;
-        self.catalog.put_setting(LATEST_SETTING, &note).await.map_err(AuditError::from)?;
+        self.catalog
+            .put_setting(LATEST_SETTING, &note)
+            .await
+            .map_err(AuditError::from)?;
         Ok(note)
     }
 
@@ -92,23 +99,38 @@ impl TransparencyLog {
             }
             let last_root = merkle::root(&hashes[..last.size as usize]);
             if last_root != last.root {
-                tracing::error!(size = last.size, "audit leaves disagree with the last signed checkpoint");
+                tracing::error!(
+                    size = last.size,
+                    "audit leaves disagree with the last signed checkpoint"
+                );
                 return Err(TreeError::Inconsistent);
             }
         }
         let root = merkle::root(&hashes[..size as usize]);
-        let text = Checkpoint { origin: self.signer.name().to_string(), size, root, extensions: Vec::new() }
-            .to_text()
-            .map_err(|_| TreeError::Inconsistent)?;
+        let text = Checkpoint {
+            origin: self.signer.name().to_string(),
+            size,
+            root,
+            extensions: Vec::new(),
+        }
+        .to_text()
+        .map_err(|_| TreeError::Inconsistent)?;
         sign_note(&text, &[&self.signer]).map_err(|_| TreeError::Inconsistent)
     }
 
     /// The last checkpoint this vault stored, verified with its own key.
     async fn latest(&self) -> Result<Option<Checkpoint>, TreeError> {
-        let Some(note) = self.catalog.get_setting(LATEST_SETTING).await.map_err(AuditError::from)? else {
+        let Some(note) = self
+            .catalog
+            .get_setting(LATEST_SETTING)
+            .await
+            .map_err(AuditError::from)?
+        else {
             return Ok(None);
         };
-        Checkpoint::open(&note, &[self.verifier()]).map(Some).map_err(|_| TreeError::Inconsistent)
+        Checkpoint::open(&note, &[self.verifier()])
+            .map(Some)
+            .map_err(|_| TreeError::Inconsistent)
     }
 
     /// A C2SP tlog-proof that leaf `index` is in the tree of `size`, with a checkpoint
@@ -119,8 +141,15 @@ impl TransparencyLog {
         }
         let note = self.checkpoint_at(size).await?;
         let hashes = self.leaf_hashes(size).await?;
-        let proof = merkle::inclusion_proof(&hashes, index, size).map_err(|_| TreeError::OutOfRange)?;
-        Ok(TlogProof { extra: None, index, hashes: proof, checkpoint_note: note }.to_text())
+        let proof =
+            merkle::inclusion_proof(&hashes, index, size).map_err(|_| TreeError::OutOfRange)?;
+        Ok(TlogProof {
+            extra: None,
+            index,
+            hashes: proof,
+            checkpoint_note: note,
+        }
+        .to_text())
     }
 
     /// The RFC 6962 consistency proof between the trees of `old` and `new` leaves.

@@ -26,17 +26,33 @@ fn text(body: String) -> Response {
 impl From<TreeError> for Problem {
     fn from(e: TreeError) -> Self {
         match e {
-            TreeError::OutOfRange => Problem::new(StatusCode::BAD_REQUEST, "out-of-range", "Out of range", "index or size out of range"),
+            TreeError::OutOfRange => Problem::new(
+                StatusCode::BAD_REQUEST,
+                "out-of-range",
+                "Out of range",
+                "index or size out of range",
+            ),
             TreeError::Inconsistent => {
-                tracing::error!("refusing to sign: the audit log is inconsistent with its last checkpoint");
-                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "audit-inconsistent", "Audit log inconsistent", e.to_string())
+                tracing::error!(
+                    "refusing to sign: the audit log is inconsistent with its last checkpoint"
+                );
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "audit-inconsistent",
+                    "Audit log inconsistent",
+                    e.to_string(),
+                )
             }
             TreeError::Storage(s) => VaultError::Audit(s).into(),
         }
     }
 }
 
-async fn require_reader(state: &AppState, auth: &Authenticated, event: &str) -> Result<(), Problem> {
+async fn require_reader(
+    state: &AppState,
+    auth: &Authenticated,
+    event: &str,
+) -> Result<(), Problem> {
     if access::may_read_audit(&auth.principal) {
         return Ok(());
     }
@@ -45,12 +61,20 @@ async fn require_reader(state: &AppState, auth: &Authenticated, event: &str) -> 
 
 async fn refuse(state: &AppState, p: &Principal, origin: &str, event: &str) -> Result<(), Problem> {
     let entry = AuditEntry::new(Some(p), event, Outcome::Denied, origin).reason("forbidden");
-    state.vault.audit.append(&entry).await.map_err(VaultError::Audit)?;
+    state
+        .vault
+        .audit
+        .append(&entry)
+        .await
+        .map_err(VaultError::Audit)?;
     Err(VaultError::Forbidden.into())
 }
 
 /// `GET /v1/audit/checkpoint`: a freshly signed checkpoint of the whole log.
-pub async fn checkpoint(State(state): State<AppState>, auth: Authenticated) -> Result<Response, Problem> {
+pub async fn checkpoint(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<Response, Problem> {
     require_reader(&state, &auth, "audit.checkpoint").await?;
     Ok(text(state.vault.tlog.checkpoint().await?))
 }
@@ -80,10 +104,25 @@ pub async fn entries(
     if r.start > r.end || r.end > size || r.end - r.start > MAX_ENTRIES {
         return Err(TreeError::OutOfRange.into());
     }
-    let leaves = state.vault.catalog.audit_entries(r.start, r.end).await.map_err(VaultError::from)?;
-    let read = AuditEntry::new(Some(&auth.principal), "audit.entries", Outcome::Success, &auth.origin)
-        .object(format!("{}..{}", r.start, r.end));
-    state.vault.audit.append(&read).await.map_err(VaultError::Audit)?;
+    let leaves = state
+        .vault
+        .catalog
+        .audit_entries(r.start, r.end)
+        .await
+        .map_err(VaultError::from)?;
+    let read = AuditEntry::new(
+        Some(&auth.principal),
+        "audit.entries",
+        Outcome::Success,
+        &auth.origin,
+    )
+    .object(format!("{}..{}", r.start, r.end));
+    state
+        .vault
+        .audit
+        .append(&read)
+        .await
+        .map_err(VaultError::Audit)?;
     Ok(Json(leaves.iter().map(|l| B64.encode(l)).collect::<Vec<_>>()).into_response())
 }
 
@@ -121,5 +160,10 @@ pub async fn consistency(
     require_reader(&state, &auth, "audit.proof").await?;
     let Query(q) = q.map_err(|_| Problem::bad_request("old and new must be integers"))?;
     let hashes = state.vault.tlog.consistency(q.old, q.new).await?;
-    Ok(text(hashes.iter().map(|h| format!("{}\n", B64.encode(h))).collect()))
+    Ok(text(
+        hashes
+            .iter()
+            .map(|h| format!("{}\n", B64.encode(h)))
+            .collect(),
+    ))
 }

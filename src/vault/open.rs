@@ -169,19 +169,30 @@ async fn check_root_key(keys: &KeyRing, catalog: &dyn Catalog) -> anyhow::Result
 
 /// The audit log's Ed25519 signing key: a random seed made at first start, kept in the
 /// catalog wrapped under the root key like a call's data key.
-async fn load_audit_signer(keys: &KeyRing, catalog: &dyn Catalog, name: &str) -> anyhow::Result<Signer> {
+async fn load_audit_signer(
+    keys: &KeyRing,
+    catalog: &dyn Catalog,
+    name: &str,
+) -> anyhow::Result<Signer> {
     let seed = match catalog.get_setting(SIGNER_SETTING).await? {
         Some(json) => {
             let wrapped: WrappedKey = serde_json::from_str(&json)?;
-            keys.unwrap(SIGNER_ID, &wrapped).map_err(|_| anyhow::anyhow!("keys: cannot unwrap the audit signing key"))?
+            keys.unwrap(SIGNER_ID, &wrapped)
+                .map_err(|_| anyhow::anyhow!("keys: cannot unwrap the audit signing key"))?
         }
         None => {
             let seed = DataKey::generate();
-            catalog.put_setting(SIGNER_SETTING, &serde_json::to_string(&keys.wrap(SIGNER_ID, &seed))?).await?;
+            catalog
+                .put_setting(
+                    SIGNER_SETTING,
+                    &serde_json::to_string(&keys.wrap(SIGNER_ID, &seed))?,
+                )
+                .await?;
             seed
         }
     };
-    Signer::from_seed(*seed.expose(), name).map_err(|e| anyhow::anyhow!("instance_name is not a valid log name: {e}"))
+    Signer::from_seed(*seed.expose(), name)
+        .map_err(|e| anyhow::anyhow!("instance_name is not a valid log name: {e}"))
 }
 
 /// Creates `dir` (and parents) readable by the owner only.
