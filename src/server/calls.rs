@@ -382,7 +382,12 @@ pub async fn audio(
     let stream = state
         .vault
         .audio(&auth.principal, &auth.origin, id.as_ref())
-        .await?;
+        .await
+        .inspect_err(|e| {
+            if matches!(e, VaultError::Integrity) {
+                state.metrics.integrity_failures.inc();
+            }
+        })?;
     let metrics = state.metrics.clone();
     let stream = futures::StreamExt::inspect(stream, move |item| {
         if item.is_err() {

@@ -144,13 +144,27 @@ impl Vault {
         let spans = view_audio_spans(&master, role, &self.policy)?;
         let key = self.unwrap_key(&rec)?;
         let sealed = self.store.get(&BlobKey::new(audio_blob)?).await?;
-        let plain = open_stream(
+        let mut plain = open_stream(
             sealed,
             &key,
             &context(&rec.call_id, BlobKind::Audio),
             self.backend,
         );
+        // Verify the header and first chunk before answering, so a swapped or foreign blob
+        // is a clean integrity problem rather than an aborted response.
+        let first = loop {
+            match plain.next().await {
+                Some(Ok(chunk)) if chunk.is_empty() => continue,
+                Some(Ok(chunk)) => break chunk,
+                Some(Err(_)) | None => {
+                    return Err(self
+                        .failed_read(actor, origin, event, call_id, VaultError::Integrity)
+                        .await)
+                }
+            }
+        };
         self.audit_read(actor, origin, event, call_id).await?;
+        let plain: ByteStream = Box::pin(futures::stream::iter([Ok(first)]).chain(plain));
         Ok(self.redact_on_read(plain, spans, actor, origin, call_id))
     }
 
