@@ -338,6 +338,13 @@ fn call_id(raw: &str) -> Result<CallId, Problem> {
     Ok(id)
 }
 
+/// Counts an integrity failure in the metrics.
+fn count_integrity(state: &AppState, e: &VaultError) {
+    if matches!(e, VaultError::Integrity) {
+        state.metrics.integrity_failures.inc();
+    }
+}
+
 /// `GET /v1/calls/{id}`.
 pub async fn metadata(
     State(state): State<AppState>,
@@ -363,11 +370,7 @@ pub async fn transcript(
         .vault
         .transcript(&auth.principal, &auth.origin, id.as_ref())
         .await
-        .inspect_err(|e| {
-            if matches!(e, VaultError::Integrity) {
-                state.metrics.integrity_failures.inc();
-            }
-        })?;
+        .inspect_err(|e| count_integrity(&state, e))?;
     Ok(Json(t).into_response())
 }
 
@@ -383,11 +386,7 @@ pub async fn audio(
         .vault
         .audio(&auth.principal, &auth.origin, id.as_ref())
         .await
-        .inspect_err(|e| {
-            if matches!(e, VaultError::Integrity) {
-                state.metrics.integrity_failures.inc();
-            }
-        })?;
+        .inspect_err(|e| count_integrity(&state, e))?;
     let metrics = state.metrics.clone();
     let stream = futures::StreamExt::inspect(stream, move |item| {
         if item.is_err() {
