@@ -235,7 +235,12 @@ proptest! {
                 prop_assert!(!text.contains(&value[w..w + 5]), "the view shows five digits of a masked value");
             }
         }
-        prop_assert!(!text.contains(&cvv.to_string()), "the view shows the CVV");
+        // A masked card or phone keeps its last four digits, which may contain the CVV's
+        // digits by chance; the CVV must not appear anywhere else.
+        let rest = [&card_no, &phone]
+            .iter()
+            .fold(text.clone(), |t, v| t.replace(&v[v.len() - 4..], " "));
+        prop_assert!(!rest.contains(&cvv.to_string()), "the view shows the CVV");
         let v2 = view(&make_master(v1.clone(), &policy), "auditor", &policy).expect("view");
         prop_assert_eq!(v1, v2);
     }
