@@ -7,8 +7,14 @@
 //! instances sharing one database: uniqueness is enforced by the database, not by the
 //! process.
 
+mod access;
+mod audit;
+mod credentials;
 mod sqlite;
 
+pub use access::AccessStore;
+pub use audit::AuditStore;
+pub use credentials::{CredentialStore, PrincipalRecord, TokenRecord};
 pub use sqlite::SqliteCatalog;
 
 use async_trait::async_trait;
@@ -80,51 +86,6 @@ pub enum InsertOutcome {
     Exists(CallRecord),
 }
 
-/// A user or service known to the vault.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PrincipalRecord {
-    /// Unique name of the principal.
-    pub name: String,
-    /// Role names, in order (stored as a JSON array).
-    pub roles: Vec<String>,
-    /// Attributes for authorization, as a JSON object text.
-    pub attrs_json: String,
-    /// When the principal was created (ISO 8601 text).
-    pub created_at: String,
-    /// Whether the principal is barred from signing in.
-    pub disabled: bool,
-}
-
-/// An API token, known to the catalog only by its hash.
-#[derive(Clone, PartialEq, Eq)]
-pub struct TokenRecord {
-    /// Hash of the token; the token itself is never stored.
-    pub token_hash: Vec<u8>,
-    /// Name of the principal the token acts for.
-    pub principal: String,
-    /// When the token was issued (ISO 8601 text).
-    pub created_at: String,
-    /// When the token stops working (ISO 8601 text), if ever.
-    pub expires_at: Option<String>,
-    /// Whether the token was revoked.
-    pub revoked: bool,
-    /// Whether the token was issued after a second authentication factor.
-    pub second_factor: bool,
-}
-
-impl std::fmt::Debug for TokenRecord {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The hash is left out: it identifies a live credential.
-        f.debug_struct("TokenRecord")
-            .field("principal", &self.principal)
-            .field("created_at", &self.created_at)
-            .field("expires_at", &self.expires_at)
-            .field("revoked", &self.revoked)
-            .field("second_factor", &self.second_factor)
-            .finish_non_exhaustive()
-    }
-}
-
 /// What went wrong in the catalog. Texts never carry stored values.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
@@ -145,9 +106,10 @@ pub enum CatalogError {
     Corrupt(&'static str),
 }
 
-/// The vault's metadata store.
+/// The vault's metadata store: calls and settings here; the audit leaves, credentials and
+/// access requests in the sub-traits, each in its own file.
 #[async_trait]
-pub trait Catalog: Send + Sync {
+pub trait Catalog: AuditStore + CredentialStore + AccessStore + Send + Sync {
     /// Stores `rec` unless its call id exists; then returns the existing row unchanged.
     /// Atomic (a unique constraint decides), so concurrent inserts of one id yield exactly
     /// one [`InsertOutcome::Inserted`].
@@ -169,33 +131,6 @@ pub trait Catalog: Send + Sync {
 
     /// Removes the record for `call_id`; an absent record is not an error.
     async fn delete_call(&self, call_id: &str) -> Result<(), CatalogError>;
-
-    /// Appends an audit leaf (opaque bytes) and returns its 0-based index. Indices are
-    /// dense and strictly increasing, even with concurrent appenders in several processes.
-    async fn append_audit(&self, leaf: &[u8]) -> Result<u64, CatalogError>;
-
-    /// The leaves with `start <= index < end`, in index order; shorter if `end` is past the
-    /// end of the log, empty if `start >= end`.
-    async fn audit_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, CatalogError>;
-
-    /// Number of leaves in the audit log.
-    async fn audit_size(&self) -> Result<u64, CatalogError>;
-
-    /// Creates the principal, or updates everything but `created_at` if it exists.
-    async fn upsert_principal(&self, p: &PrincipalRecord) -> Result<(), CatalogError>;
-
-    /// The principal named `name`, if any.
-    async fn get_principal(&self, name: &str) -> Result<Option<PrincipalRecord>, CatalogError>;
-
-    /// All principals, ordered by name.
-    async fn list_principals(&self) -> Result<Vec<PrincipalRecord>, CatalogError>;
-
-    /// Stores a token. [`CatalogError::Conflict`] if the hash exists or the principal does
-    /// not.
-    async fn insert_token(&self, t: &TokenRecord) -> Result<(), CatalogError>;
-
-    /// The token with this hash, if any (revoked and expired ones included).
-    async fn find_token(&self, token_hash: &[u8]) -> Result<Option<TokenRecord>, CatalogError>;
 
     /// The setting named `key`, if any.
     async fn get_setting(&self, key: &str) -> Result<Option<String>, CatalogError>;

@@ -14,9 +14,11 @@ use sqlx::sqlite::{
 };
 use sqlx::Row;
 
-use super::{
-    CallRecord, CallSummary, Catalog, CatalogError, InsertOutcome, PrincipalRecord, TokenRecord,
-};
+use super::{CallRecord, CallSummary, Catalog, CatalogError, InsertOutcome};
+
+mod access;
+mod audit;
+mod credentials;
 
 /// The schema migrations, embedded at compile time.
 static MIGRATOR: Migrator = sqlx::migrate!("src/catalog/migrations");
@@ -25,8 +27,6 @@ static MIGRATOR: Migrator = sqlx::migrate!("src/catalog/migrations");
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections in the pool; SQLite runs one writer at a time anyway.
 const MAX_CONNECTIONS: u32 = 4;
-/// Attempts at an audit append before giving up on contention.
-const APPEND_ATTEMPTS: u32 = 64;
 
 const CALL_COLUMNS: &str = "call_id, started_at, agent_id, language, has_audio, duration_s, \
     upload_id, transcript_blob, audio_blob, key_version, wrapped_key, transcript_sha256, \
@@ -35,7 +35,7 @@ const CALL_COLUMNS: &str = "call_id, started_at, agent_id, language, has_audio, 
 /// A [`Catalog`] in a SQLite database file (mode 0600), safe to share between tasks.
 #[derive(Debug, Clone)]
 pub struct SqliteCatalog {
-    pool: SqlitePool,
+    pub(super) pool: SqlitePool,
 }
 
 impl SqliteCatalog {
@@ -60,16 +60,6 @@ impl SqliteCatalog {
     /// Closes every connection, waiting for queries in flight.
     pub async fn close(&self) {
         self.pool.close().await;
-    }
-
-    async fn try_append(&self, leaf: &[u8]) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar(
-            "INSERT INTO audit_log (idx, leaf) \
-             SELECT COALESCE(MAX(idx) + 1, 0), $1 FROM audit_log RETURNING idx",
-        )
-        .bind(leaf)
-        .fetch_one(&self.pool)
-        .await
     }
 }
 
@@ -135,116 +125,6 @@ impl Catalog for SqliteCatalog {
             .execute(&self.pool)
             .await?;
         Ok(())
-    }
-
-    async fn append_audit(&self, leaf: &[u8]) -> Result<u64, CatalogError> {
-        // SQLite serialises writers, so the first attempt normally wins; the loop covers
-        // databases (and lock states) where two appenders can pick the same index.
-        for attempt in 0..APPEND_ATTEMPTS {
-            match self.try_append(leaf).await {
-                Ok(idx) => return to_u64(idx, "negative audit index"),
-                Err(e) if is_contention(&e) => {
-                    tokio::time::sleep(Duration::from_millis(1 << attempt.min(6))).await;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(CatalogError::Conflict("audit append kept colliding"))
-    }
-
-    async fn audit_entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, CatalogError> {
-        let (start, end) = (clamp_i64(start), clamp_i64(end));
-        let leaves = sqlx::query_scalar(
-            "SELECT leaf FROM audit_log WHERE idx >= $1 AND idx < $2 ORDER BY idx",
-        )
-        .bind(start)
-        .bind(end)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(leaves)
-    }
-
-    async fn audit_size(&self) -> Result<u64, CatalogError> {
-        let size: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM audit_log")
-            .fetch_one(&self.pool)
-            .await?;
-        to_u64(size, "negative audit size")
-    }
-
-    async fn upsert_principal(&self, p: &PrincipalRecord) -> Result<(), CatalogError> {
-        let roles = serde_json::Value::from(p.roles.clone()).to_string();
-        sqlx::query(
-            "INSERT INTO principals (name, roles_json, attrs_json, created_at, disabled) \
-             VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (name) DO UPDATE SET roles_json = excluded.roles_json, \
-             attrs_json = excluded.attrs_json, disabled = excluded.disabled",
-        )
-        .bind(&p.name)
-        .bind(roles)
-        .bind(&p.attrs_json)
-        .bind(&p.created_at)
-        .bind(p.disabled)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    async fn get_principal(&self, name: &str) -> Result<Option<PrincipalRecord>, CatalogError> {
-        let row = sqlx::query(
-            "SELECT name, roles_json, attrs_json, created_at, disabled \
-             FROM principals WHERE name = $1",
-        )
-        .bind(name)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(principal_from_row).transpose()
-    }
-
-    async fn list_principals(&self) -> Result<Vec<PrincipalRecord>, CatalogError> {
-        let rows = sqlx::query(
-            "SELECT name, roles_json, attrs_json, created_at, disabled \
-             FROM principals ORDER BY name",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(principal_from_row).collect()
-    }
-
-    async fn insert_token(&self, t: &TokenRecord) -> Result<(), CatalogError> {
-        let result = sqlx::query(
-            "INSERT INTO api_tokens \
-             (token_hash, principal, created_at, expires_at, revoked, second_factor) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&t.token_hash)
-        .bind(&t.principal)
-        .bind(&t.created_at)
-        .bind(&t.expires_at)
-        .bind(t.revoked)
-        .bind(t.second_factor)
-        .execute(&self.pool)
-        .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                Err(CatalogError::Conflict("token already exists"))
-            }
-            Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
-                Err(CatalogError::Conflict("token for an unknown principal"))
-            }
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    async fn find_token(&self, token_hash: &[u8]) -> Result<Option<TokenRecord>, CatalogError> {
-        let row = sqlx::query(
-            "SELECT token_hash, principal, created_at, expires_at, revoked, second_factor \
-             FROM api_tokens WHERE token_hash = $1",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(token_from_row).transpose()
     }
 
     async fn get_setting(&self, key: &str) -> Result<Option<String>, CatalogError> {
@@ -332,47 +212,11 @@ fn summary_from_row(row: &SqliteRow) -> Result<CallSummary, CatalogError> {
     })
 }
 
-fn principal_from_row(row: &SqliteRow) -> Result<PrincipalRecord, CatalogError> {
-    let roles: String = row.try_get("roles_json")?;
-    Ok(PrincipalRecord {
-        name: row.try_get("name")?,
-        roles: serde_json::from_str(&roles)
-            .map_err(|_| CatalogError::Corrupt("principal roles are not a JSON string list"))?,
-        attrs_json: row.try_get("attrs_json")?,
-        created_at: row.try_get("created_at")?,
-        disabled: row.try_get("disabled")?,
-    })
-}
-
-fn token_from_row(row: &SqliteRow) -> Result<TokenRecord, CatalogError> {
-    Ok(TokenRecord {
-        token_hash: row.try_get("token_hash")?,
-        principal: row.try_get("principal")?,
-        created_at: row.try_get("created_at")?,
-        expires_at: row.try_get("expires_at")?,
-        revoked: row.try_get("revoked")?,
-        second_factor: row.try_get("second_factor")?,
-    })
-}
-
-/// Whether a failed append may succeed when retried: another appender took the index, or
-/// the database was locked past the busy timeout (SQLITE_BUSY, SQLITE_LOCKED families).
-fn is_contention(error: &sqlx::Error) -> bool {
-    let sqlx::Error::Database(e) = error else {
-        return false;
-    };
-    let primary = e
-        .code()
-        .and_then(|c| c.parse::<i32>().ok())
-        .map(|c| c & 0xff);
-    e.is_unique_violation() || matches!(primary, Some(5 | 6))
-}
-
-fn to_u64(value: i64, what: &'static str) -> Result<u64, CatalogError> {
+pub(super) fn to_u64(value: i64, what: &'static str) -> Result<u64, CatalogError> {
     u64::try_from(value).map_err(|_| CatalogError::Corrupt(what))
 }
 
-fn clamp_i64(value: u64) -> i64 {
+pub(super) fn clamp_i64(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 

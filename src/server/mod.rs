@@ -17,6 +17,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+
 use tower_http::trace::TraceLayer;
 
 pub use auth::Authenticated;

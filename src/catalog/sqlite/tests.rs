@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::catalog::{AuditStore, CredentialStore, PrincipalRecord, TokenRecord};
 
 fn call(call_id: &str) -> CallRecord {
     CallRecord {
