@@ -64,6 +64,8 @@ pub struct Principal {
     pub name: String,
     /// Roles held.
     pub roles: Vec<Role>,
+    /// Agent ids whose calls a QA reviewer sees (from the principal's attributes).
+    pub agents: Vec<String>,
     /// Whether the session passed a second factor.
     pub second_factor: bool,
 }
@@ -129,6 +131,7 @@ mod tests {
         Principal {
             name: "p".into(),
             roles: roles.to_vec(),
+            agents: Vec::new(),
             second_factor: true,
         }
     }

@@ -90,11 +90,25 @@ async fn lookup(state: &AppState, hash: &[u8; 32]) -> Result<Option<Principal>, 
         return Ok(None);
     }
     let roles = p.roles.iter().filter_map(|r| Role::parse(r)).collect();
+    let agents = agents_of(&p.attrs_json);
     Ok(Some(Principal {
         name: p.name,
         roles,
+        agents,
         second_factor: token.second_factor,
     }))
+}
+
+/// The `agents` list of a principal's attributes; anything unreadable yields none.
+fn agents_of(attrs_json: &str) -> Vec<String> {
+    #[derive(serde::Deserialize)]
+    struct Attrs {
+        #[serde(default)]
+        agents: Vec<String>,
+    }
+    serde_json::from_str::<Attrs>(attrs_json)
+        .map(|a| a.agents)
+        .unwrap_or_default()
 }
 
 fn expired(rfc3339: &str) -> bool {
