@@ -62,6 +62,30 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Redaction settings.
     pub redaction: RedactionConfig,
+    /// Authorization settings.
+    pub access: AccessConfig,
+}
+
+/// Authorization settings.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessConfig {
+    /// Directory of Cedar schema and policies; the built-in `policies/access` when absent.
+    pub policy_dir: Option<PathBuf>,
+    /// Grant duration when a request names none, seconds.
+    pub default_grant_s: i64,
+    /// Longest grant a request may ask for, seconds.
+    pub max_grant_s: i64,
+}
+
+impl Default for AccessConfig {
+    fn default() -> Self {
+        Self {
+            policy_dir: None,
+            default_grant_s: 8 * 3600,
+            max_grant_s: 24 * 3600,
+        }
+    }
 }
 
 /// TLS certificate chain and private key, PEM files.
@@ -177,6 +201,7 @@ impl Default for Config {
             keys: KeysConfig::default(),
             limits: LimitsConfig::default(),
             redaction: RedactionConfig::default(),
+            access: AccessConfig::default(),
         }
     }
 }

@@ -214,7 +214,9 @@ impl Authorizer {
     }
 
     /// Decides `req` first as given, then through each of `grants` that belongs to the
-    /// subject (and, for a call, covers it), masked grants first; returns the first allow.
+    /// subject (and, for a call, covers it), the highest level first (an unmasked grant that
+    /// its guard rails refuse, e.g. without a second factor, falls back to a masked one);
+    /// returns the first allow.
     ///
     /// When nothing allows, returns the first erroring decision, else the first forbidden
     /// one, else the plain one, so the audit entry names what refused.
@@ -227,7 +229,7 @@ impl Authorizer {
             .iter()
             .filter(|g| g.requester == req.subject.name && covers(g, &req.resource))
             .collect();
-        candidates.sort_by_key(|g| g.level);
+        candidates.sort_by_key(|g| std::cmp::Reverse(g.level));
         let mut refusals = vec![plain];
         for grant in candidates {
             let d = self.decide(&AuthzRequest {

@@ -1,10 +1,9 @@
-//! Who is asking and what they may do: principals, roles, API tokens, and the single
-//! authorization decision for reading call content.
-//!
-//! The access-control issue replaces [`may_read_call`] with Cedar policies and grants; until
-//! then it is the one place that decides.
+//! Who is asking and what they may do: principals, roles, API tokens, the Cedar
+//! [`authz::Authorizer`] that decides every action, the server [`clock`] and the keyed
+//! [`blind`] index for customer lookup.
 
 pub mod authz;
+pub mod blind;
 pub mod clock;
 mod token;
 
@@ -93,36 +92,14 @@ impl Principal {
             Role::Regulator,
             Role::Compliance,
         ];
-        if let Some(r) = ORDER.into_iter().find(|r| self.has(*r)) {
-            return Some(r.as_str());
-        }
-        // Until access control lands, the admin reads the auditor's masked view.
-        self.has(Role::Admin).then_some("auditor")
+        ORDER.into_iter().find(|r| self.has(*r)).map(Role::as_str)
     }
-}
-
-/// Whether `p` may read the content (metadata, transcript, audio) of a call.
-///
-/// The answer does not depend on whether the call exists, so a refusal reveals nothing.
-/// Until the access-control issue lands: every authenticated principal but a pure recorder.
-pub fn may_read_call(p: &Principal) -> bool {
-    p.view_role().is_some()
-}
-
-/// Whether `p` may upload calls: the recorder (and the admin, for operations).
-pub fn may_ingest(p: &Principal) -> bool {
-    p.has(Role::Recorder) || p.has(Role::Admin)
 }
 
 /// Whether `p` may read the audit log (entries, checkpoints, proofs): compliance and
 /// auditors.
 pub fn may_read_audit(p: &Principal) -> bool {
     p.has(Role::Compliance) || p.has(Role::Auditor)
-}
-
-/// Whether `p` may list calls (ids and metadata, no content).
-pub fn may_list_calls(p: &Principal) -> bool {
-    may_read_call(p)
 }
 
 #[cfg(test)]
@@ -139,16 +116,17 @@ mod tests {
     }
 
     #[test]
-    fn recorder_never_reads() {
-        assert!(!may_read_call(&principal(&[Role::Recorder])));
-        assert!(may_ingest(&principal(&[Role::Recorder])));
-    }
-
-    #[test]
-    fn every_other_role_reads_until_access_control_lands() {
-        for r in Role::ALL.into_iter().filter(|r| *r != Role::Recorder) {
-            assert!(may_read_call(&principal(&[r])), "{r:?}");
-        }
+    fn the_view_is_the_most_restrictive_content_role_and_none_without_one() {
+        assert_eq!(
+            principal(&[Role::Compliance, Role::Auditor]).view_role(),
+            Some("auditor")
+        );
+        assert_eq!(
+            principal(&[Role::QaReviewer]).view_role(),
+            Some("qa_reviewer")
+        );
+        assert_eq!(principal(&[Role::Admin]).view_role(), None);
+        assert_eq!(principal(&[Role::Recorder]).view_role(), None);
     }
 
     #[test]

@@ -54,6 +54,18 @@ pub struct AuditEntry {
     /// A short machine-readable reason for a refusal or failure (a problem type).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Ids of the authorization policies that decided.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<String>,
+    /// The stated purpose of the access.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+    /// The grant the access went through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant: Option<String>,
+    /// Flags such as `break-glass`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<String>,
 }
 
 impl AuditEntry {
@@ -71,6 +83,10 @@ impl AuditEntry {
             objects: Vec::new(),
             origin: origin.into(),
             reason: None,
+            policies: Vec::new(),
+            purpose: None,
+            grant: None,
+            flags: Vec::new(),
         }
     }
 
@@ -83,6 +99,30 @@ impl AuditEntry {
     /// Adds a reason.
     pub fn reason(mut self, reason: impl Into<String>) -> Self {
         self.reason = Some(reason.into());
+        self
+    }
+
+    /// Records the policies that decided.
+    pub fn policies(mut self, ids: impl IntoIterator<Item = String>) -> Self {
+        self.policies.extend(ids);
+        self
+    }
+
+    /// Records the stated purpose.
+    pub fn purpose(mut self, purpose: impl Into<String>) -> Self {
+        self.purpose = Some(purpose.into());
+        self
+    }
+
+    /// Records the grant used.
+    pub fn grant(mut self, id: impl Into<String>) -> Self {
+        self.grant = Some(id.into());
+        self
+    }
+
+    /// Adds a flag.
+    pub fn flag(mut self, flag: impl Into<String>) -> Self {
+        self.flags.push(flag.into());
         self
     }
 }

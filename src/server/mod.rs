@@ -1,6 +1,7 @@
 //! The HTTP API: an axum router of small handlers over the [`Vault`], bearer-token
 //! authentication, problem+json errors, Prometheus metrics and the OpenAPI document.
 
+mod access;
 mod audit;
 mod auth;
 mod calls;
@@ -64,9 +65,18 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/openapi.json", get(openapi))
         .route("/metrics", get(metrics_text))
         .route("/v1/calls", post(calls::upload).get(calls::list))
+        .route("/v1/calls/search", post(access::search))
         .route("/v1/calls/{id}", get(calls::metadata))
         .route("/v1/calls/{id}/transcript", get(calls::transcript))
         .route("/v1/calls/{id}/audio", get(calls::audio))
+        .route(
+            "/v1/access-requests",
+            post(access::create).get(access::list),
+        )
+        .route("/v1/access-requests/{id}", get(access::show))
+        .route("/v1/access-requests/{id}/approve", post(access::approve))
+        .route("/v1/access-requests/{id}/deny", post(access::deny))
+        .route("/v1/access-requests/{id}/revoke", post(access::revoke))
         .route("/v1/audit/checkpoint", get(audit::checkpoint))
         .route("/v1/audit/key", get(audit::key))
         .route("/v1/audit/entries", get(audit::entries))

@@ -91,6 +91,8 @@ impl From<VaultError> for Problem {
             VaultError::Forbidden => (StatusCode::FORBIDDEN, "Forbidden"),
             VaultError::NotFound => (StatusCode::NOT_FOUND, "Not found"),
             VaultError::Conflict => (StatusCode::CONFLICT, "Conflict"),
+            VaultError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "Invalid request"),
+            VaultError::WrongState(_) => (StatusCode::CONFLICT, "Wrong state"),
             VaultError::Integrity => (StatusCode::INTERNAL_SERVER_ERROR, "Integrity failure"),
             VaultError::Redact(_) => (StatusCode::FORBIDDEN, "No view for this role"),
             VaultError::Store(_) | VaultError::Catalog(_) | VaultError::Audit(_) => {

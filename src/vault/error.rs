@@ -54,6 +54,13 @@ pub enum VaultError {
     /// The uploading client went away or its body failed.
     #[error("the upload body could not be read")]
     Body,
+    /// A request body is well-formed JSON but not acceptable; the text names the field,
+    /// never a submitted value.
+    #[error("{0}")]
+    Invalid(String),
+    /// The object is not in a state that allows this (e.g. approving a denied request).
+    #[error("{0}")]
+    WrongState(&'static str),
 }
 
 impl VaultError {
@@ -73,6 +80,8 @@ impl VaultError {
             VaultError::Store(_) | VaultError::Catalog(_) => "unavailable",
             VaultError::Audit(_) => "audit-unavailable",
             VaultError::Body => "bad-upload",
+            VaultError::Invalid(_) => "invalid-request",
+            VaultError::WrongState(_) => "wrong-state",
         }
     }
 }

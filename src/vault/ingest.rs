@@ -13,12 +13,14 @@ use sha2::{Digest, Sha256};
 
 use super::sealing::{context, seal_stream};
 use super::{Vault, VaultError};
-use crate::access::{self, Principal};
+use crate::access::authz::{Action, Resource};
+use crate::access::Principal;
 use crate::audit::{now_rfc3339, AuditEntry, Outcome};
 use crate::catalog::{CallRecord, InsertOutcome};
 use crate::formats::transcript::{AudioRef, ChannelMap, Transcript};
 use crate::formats::{import_transcript, CallId, FormatError, ImportOptions, TranscriptKind};
 use crate::redact::audio::AudioRedactor;
+use crate::redact::identifiers::customer_identifiers;
 use crate::redact::{make_master, Master};
 use crate::seal::{BlobKind, DataKey};
 use crate::store::{BlobKey, ByteStream};
@@ -72,12 +74,19 @@ impl Vault {
         origin: &str,
         upload: Upload,
     ) -> Result<(Receipt, bool), VaultError> {
-        if !access::may_ingest(actor) {
-            self.audit_refusal(actor, origin, "call.ingest", None, "forbidden")
-                .await?;
-            return Err(VaultError::Forbidden);
-        }
-        let result = self.ingest_inner(actor, origin, upload).await;
+        let decision = self
+            .authorize(
+                actor,
+                origin,
+                "call.ingest",
+                Action::Ingest,
+                Resource::Vault,
+                None,
+            )
+            .await?;
+        let result = self
+            .ingest_inner(actor, origin, upload, decision.policies)
+            .await;
         if let Err(e) = &result {
             if !matches!(e, VaultError::Audit(_)) {
                 self.audit_refusal(actor, origin, "call.ingest", None, e.kind())
@@ -92,6 +101,7 @@ impl Vault {
         actor: &Principal,
         origin: &str,
         upload: Upload,
+        policies: Vec<String>,
     ) -> Result<(Receipt, bool), VaultError> {
         if upload.transcript.len() as u64 > self.limits.max_transcript_bytes {
             return Err(VaultError::TooLarge {
@@ -183,8 +193,18 @@ impl Vault {
                 return Err(e.into());
             }
         }
-        let entry =
-            AuditEntry::new(Some(actor), "call.ingest", Outcome::Success, origin).object(&call_id);
+        if let Err(e) = self
+            .catalog
+            .index_customer(&call_id, &stored.customer_macs)
+            .await
+        {
+            let _ = self.catalog.delete_call(&call_id).await;
+            self.delete_blobs(&written).await;
+            return Err(e.into());
+        }
+        let entry = AuditEntry::new(Some(actor), "call.ingest", Outcome::Success, origin)
+            .object(&call_id)
+            .policies(policies);
         let index = match self.audit.append(&entry).await {
             Ok(i) => i,
             Err(e) => {
@@ -242,6 +262,10 @@ impl Vault {
             (None, false) => None,
         };
         let master = make_master(transcript.clone(), &self.policy);
+        let customer_macs = customer_identifiers(&master)
+            .iter()
+            .map(|(kind, value)| self.blind.mac(*kind, value).to_vec())
+            .collect();
         let stored_audio = match audio {
             Some((prefix, rest)) => Some(
                 self.seal_audio(&master, prefix, rest, key, call_id, upload_id, written)
@@ -265,6 +289,7 @@ impl Vault {
             master_sealed_sha256: digest.get().unwrap_or_default(),
             audio: stored_audio,
             report: master.report,
+            customer_macs,
         })
     }
 
@@ -403,6 +428,8 @@ struct StoredBlobs {
     master_sealed_sha256: String,
     audio: Option<StoredAudio>,
     report: crate::redact::Report,
+    /// Blind-index MACs of the customer identifiers in the call.
+    customer_macs: Vec<Vec<u8>>,
 }
 
 struct StoredAudio {

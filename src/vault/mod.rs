@@ -2,12 +2,16 @@
 //! blob store, the catalog and the audit log. The HTTP server and the library tests drive
 //! calls through this one seam.
 
+mod access;
+mod authorize;
 mod error;
 mod ingest;
 mod open;
 mod read;
 mod sealing;
 
+pub use access::{CustomerIn, GrantView, NewRequest, QueryIn, RequestView, Step};
+pub use authorize::CallAccess;
 pub use error::VaultError;
 pub use ingest::{Receipt, Upload};
 pub use open::open_vault;
@@ -15,6 +19,9 @@ pub use read::CallMetadata;
 
 use std::sync::Arc;
 
+use crate::access::authz::Authorizer;
+use crate::access::blind::BlindIndex;
+use crate::access::clock::Clock;
 use crate::audit::signed::TransparencyLog;
 use crate::audit::AuditLog;
 use crate::catalog::Catalog;
@@ -31,6 +38,10 @@ pub struct Limits {
     pub max_transcript_bytes: u64,
     /// Padding around silenced audio spans, seconds.
     pub audio_pad_s: f64,
+    /// Grant duration when a request names none, seconds.
+    pub default_grant_s: i64,
+    /// Longest grant a request may ask for, seconds.
+    pub max_grant_s: i64,
 }
 
 /// Everything the pipelines need, shared by all requests.
@@ -51,4 +62,10 @@ pub struct Vault {
     pub limits: Limits,
     /// The AEAD implementation used for blobs.
     pub backend: Backend,
+    /// The Cedar policies that decide every action.
+    pub authz: Authorizer,
+    /// The server's clock: the only source of "now" for decisions and grants.
+    pub clock: Arc<dyn Clock>,
+    /// The keyed blind index of customer identifiers.
+    pub blind: BlindIndex,
 }

@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{Limits, Vault};
+use crate::access::authz::Authorizer;
+use crate::access::blind::BlindIndex;
+use crate::access::clock::SystemClock;
 use crate::audit::note::Signer;
 use crate::audit::signed::TransparencyLog;
 use crate::audit::AuditLog;
@@ -26,6 +29,8 @@ const KEY_CHECK_SETTING: &str = "root_key.check";
 const KEY_CHECK_ID: &str = "callvault-root-key-check";
 /// Catalog setting holding the audit signing key's seed, wrapped.
 const SIGNER_SETTING: &str = "audit.signer";
+const BLIND_SETTING: &str = "access.blind_index_key";
+const BLIND_ID: &str = "callvault-blind-index";
 const SIGNER_ID: &str = "callvault-audit-signer";
 
 /// Opens the vault described by `config`. With `dev`, a root key file is created under
@@ -72,6 +77,13 @@ pub async fn open_vault(config: &Config, dev: bool) -> anyhow::Result<Vault> {
     check_root_key(&keys, catalog.as_ref()).await?;
     let signer = load_audit_signer(&keys, catalog.as_ref(), &config.instance_name).await?;
     let tlog = TransparencyLog::new(catalog.clone(), Arc::new(signer));
+    let blind = load_secret(&keys, catalog.as_ref(), BLIND_SETTING, BLIND_ID).await?;
+    let blind = BlindIndex::new(zeroize::Zeroizing::new(*blind.expose()));
+    let authz = match &config.access.policy_dir {
+        Some(dir) => Authorizer::load_dir(dir),
+        None => Authorizer::builtin(),
+    }
+    .map_err(|e| anyhow::anyhow!("access policies: {e}"))?;
     let policy = match &config.redaction.policy_dir {
         Some(dir) => Policy::load_dir(dir).map_err(|e| anyhow::anyhow!("{e}"))?,
         None => Policy::builtin(),
@@ -87,8 +99,13 @@ pub async fn open_vault(config: &Config, dev: bool) -> anyhow::Result<Vault> {
             max_audio_bytes: config.limits.max_audio_bytes,
             max_transcript_bytes: config.limits.max_transcript_bytes,
             audio_pad_s: config.redaction.audio_pad_s,
+            default_grant_s: config.access.default_grant_s,
+            max_grant_s: config.access.max_grant_s,
         },
         backend: Backend::default(),
+        authz,
+        clock: Arc::new(SystemClock),
+        blind,
     })
 }
 
@@ -174,25 +191,33 @@ async fn load_audit_signer(
     catalog: &dyn Catalog,
     name: &str,
 ) -> anyhow::Result<Signer> {
-    let seed = match catalog.get_setting(SIGNER_SETTING).await? {
-        Some(json) => {
-            let wrapped: WrappedKey = serde_json::from_str(&json)?;
-            keys.unwrap(SIGNER_ID, &wrapped)
-                .map_err(|_| anyhow::anyhow!("keys: cannot unwrap the audit signing key"))?
-        }
-        None => {
-            let seed = DataKey::generate();
-            catalog
-                .put_setting(
-                    SIGNER_SETTING,
-                    &serde_json::to_string(&keys.wrap(SIGNER_ID, &seed))?,
-                )
-                .await?;
-            seed
-        }
-    };
+    let seed = load_secret(keys, catalog, SIGNER_SETTING, SIGNER_ID).await?;
     Signer::from_seed(*seed.expose(), name)
         .map_err(|e| anyhow::anyhow!("instance_name is not a valid log name: {e}"))
+}
+
+/// A random 32-byte secret made at first start and kept in setting `setting`, wrapped
+/// under the root key (bound to `id`) like a call's data key.
+async fn load_secret(
+    keys: &KeyRing,
+    catalog: &dyn Catalog,
+    setting: &str,
+    id: &str,
+) -> anyhow::Result<DataKey> {
+    match catalog.get_setting(setting).await? {
+        Some(json) => {
+            let wrapped: WrappedKey = serde_json::from_str(&json)?;
+            keys.unwrap(id, &wrapped)
+                .map_err(|_| anyhow::anyhow!("keys: cannot unwrap the secret in {setting}"))
+        }
+        None => {
+            let secret = DataKey::generate();
+            catalog
+                .put_setting(setting, &serde_json::to_string(&keys.wrap(id, &secret))?)
+                .await?;
+            Ok(secret)
+        }
+    }
 }
 
 /// Creates `dir` (and parents) readable by the owner only.

@@ -8,9 +8,11 @@ use bytes::Bytes;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
+use super::authorize::CallAccess;
 use super::sealing::{context, integrity_io_error, is_integrity, open_stream};
 use super::{Vault, VaultError};
-use crate::access::{self, Principal};
+use crate::access::authz::{Action, Resource};
+use crate::access::Principal;
 use crate::audit::{AuditEntry, Outcome};
 use crate::catalog::{CallRecord, CallSummary};
 use crate::formats::transcript::Transcript;
@@ -54,19 +56,22 @@ impl Vault {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<CallSummary>, VaultError> {
-        if !access::may_list_calls(actor) {
-            self.audit_refusal(actor, origin, "call.list", None, "forbidden")
-                .await?;
-            return Err(VaultError::Forbidden);
-        }
+        let decision = self
+            .authorize(
+                actor,
+                origin,
+                "call.list",
+                Action::ListCalls,
+                Resource::Vault,
+                None,
+            )
+            .await?;
         let page = self.catalog.list_calls(after, limit).await?;
         self.audit
-            .append(&AuditEntry::new(
-                Some(actor),
-                "call.list",
-                Outcome::Success,
-                origin,
-            ))
+            .append(
+                &AuditEntry::new(Some(actor), "call.list", Outcome::Success, origin)
+                    .policies(decision.policies),
+            )
             .await?;
         Ok(page)
     }
@@ -78,10 +83,11 @@ impl Vault {
         origin: &str,
         call_id: &str,
     ) -> Result<CallMetadata, VaultError> {
-        let rec = self
-            .authorized_record(actor, origin, "call.read.metadata", call_id)
+        let event = "call.read.metadata";
+        let (rec, access) = self
+            .authorize_call(actor, origin, event, Action::ReadMetadata, call_id)
             .await?;
-        self.audit_read(actor, origin, "call.read.metadata", call_id)
+        self.audit_read(actor, origin, event, call_id, &access)
             .await?;
         Ok(CallMetadata {
             call_id: rec.call_id,
@@ -104,16 +110,17 @@ impl Vault {
         call_id: &str,
     ) -> Result<Transcript, VaultError> {
         let event = "call.read.transcript";
-        let rec = self
-            .authorized_record(actor, origin, event, call_id)
+        let (rec, access) = self
+            .authorize_call(actor, origin, event, Action::ReadTranscript, call_id)
             .await?;
-        let role = actor.view_role().ok_or(VaultError::Forbidden)?;
+        let role = access.view_role;
         let master = match self.load_master(&rec).await {
             Ok(m) => m,
             Err(e) => return Err(self.failed_read(actor, origin, event, call_id, e).await),
         };
         let out = view(&master, role, &self.policy)?;
-        self.audit_read(actor, origin, event, call_id).await?;
+        self.audit_read(actor, origin, event, call_id, &access)
+            .await?;
         Ok(out)
     }
 
@@ -128,10 +135,10 @@ impl Vault {
         call_id: &str,
     ) -> Result<ByteStream, VaultError> {
         let event = "call.read.audio";
-        let rec = self
-            .authorized_record(actor, origin, event, call_id)
+        let (rec, access) = self
+            .authorize_call(actor, origin, event, Action::ReadAudio, call_id)
             .await?;
-        let role = actor.view_role().ok_or(VaultError::Forbidden)?;
+        let role = access.view_role;
         let Some(audio_blob) = rec.audio_blob.clone() else {
             self.audit_refusal(actor, origin, event, Some(call_id), "not-found")
                 .await?;
@@ -163,7 +170,8 @@ impl Vault {
                 }
             }
         };
-        self.audit_read(actor, origin, event, call_id).await?;
+        self.audit_read(actor, origin, event, call_id, &access)
+            .await?;
         let plain: ByteStream = Box::pin(futures::stream::iter([Ok(first)]).chain(plain));
         Ok(self.redact_on_read(plain, spans, actor, origin, call_id))
     }
@@ -283,36 +291,22 @@ impl Vault {
             .map_err(|_| VaultError::Integrity)
     }
 
-    async fn authorized_record(
-        &self,
-        actor: &Principal,
-        origin: &str,
-        event: &str,
-        call_id: &str,
-    ) -> Result<CallRecord, VaultError> {
-        if !access::may_read_call(actor) {
-            self.audit_refusal(actor, origin, event, Some(call_id), "forbidden")
-                .await?;
-            return Err(VaultError::Forbidden);
-        }
-        match self.catalog.get_call(call_id).await? {
-            Some(rec) => Ok(rec),
-            None => {
-                self.audit_refusal(actor, origin, event, Some(call_id), "not-found")
-                    .await?;
-                Err(VaultError::NotFound)
-            }
-        }
-    }
-
     async fn audit_read(
         &self,
         actor: &Principal,
         origin: &str,
         event: &str,
         call_id: &str,
+        access: &CallAccess,
     ) -> Result<(), VaultError> {
-        let entry = AuditEntry::new(Some(actor), event, Outcome::Success, origin).object(call_id);
+        let entry = access
+            .annotate(AuditEntry::new(
+                Some(actor),
+                event,
+                Outcome::Success,
+                origin,
+            ))
+            .object(call_id);
         self.audit.append(&entry).await?;
         Ok(())
     }

@@ -126,6 +126,43 @@ impl TestServer {
             .unwrap()
     }
 
+    /// `POST path` with a JSON body as `who`.
+    pub fn post(
+        &self,
+        who: &str,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::blocking::Response {
+        self.http()
+            .post(format!("{}{}", self.addr, path))
+            .bearer_auth(self.token(who))
+            .json(body)
+            .send()
+            .unwrap()
+    }
+
+    /// Has `who` request masked access to `calls` and `compliance` approve it; returns the
+    /// request id.
+    pub fn grant(&self, who: &str, calls: &[&str]) -> String {
+        let r = self.post(
+            who,
+            "/v1/access-requests",
+            &serde_json::json!({"call_ids": calls, "purpose": "test reads"}),
+        );
+        assert_eq!(r.status(), 201, "request");
+        let id = r.json::<serde_json::Value>().unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let r = self.post(
+            "compliance",
+            &format!("/v1/access-requests/{id}/approve"),
+            &serde_json::json!({"reason": "test"}),
+        );
+        assert_eq!(r.status(), 200, "approve");
+        id
+    }
+
     /// Stops the server (it is also stopped on drop).
     pub fn stop(mut self) -> tempfile::TempDir {
         let _ = self.child.kill();
