@@ -4,9 +4,13 @@
 //! The access-control issue replaces [`may_read_call`] with Cedar policies and grants; until
 //! then it is the one place that decides.
 
+pub mod login;
 mod token;
+pub mod totp;
 
+pub use login::{hash_password, verify_password, FailureCounts, PasswordError, RateLimit};
 pub use token::{hash_token, new_token, ApiToken, TOKEN_PREFIX};
+pub use totp::{TotpError, TotpSecret};
 
 use serde::{Deserialize, Serialize};
 
