@@ -91,9 +91,7 @@ pub fn verify_password(stored: Option<&str>, password: &str) -> bool {
             false,
         ),
     };
-    let matches = hasher()
-        .verify_password(password.as_bytes(), &hash)
-        .is_ok();
+    let matches = hasher().verify_password(password.as_bytes(), &hash).is_ok();
     matches && real
 }
 
@@ -245,10 +243,7 @@ mod tests {
         let limit = RateLimit::default();
         let now = 10_000;
         assert_eq!(limit.retry_after(&counts(1, 20, now - 10), now), None);
-        assert_eq!(
-            limit.retry_after(&counts(1, 21, now - 10), now),
-            Some(890)
-        );
+        assert_eq!(limit.retry_after(&counts(1, 21, now - 10), now), Some(890));
     }
 
     #[test]

@@ -166,7 +166,13 @@ mod tests {
     fn one_step_of_skew_either_way_is_accepted_and_two_are_not() {
         let s = TotpSecret::generate();
         let now: u64 = 1_700_000_000;
-        for (offset, ok) in [(-60i64, false), (-30, true), (0, true), (30, true), (60, false)] {
+        for (offset, ok) in [
+            (-60i64, false),
+            (-30, true),
+            (0, true),
+            (30, true),
+            (60, false),
+        ] {
             let t = now.checked_add_signed(offset).unwrap();
             let code = s.code_at(t, DIGITS);
             let got = s.verify(&code, now, None);
@@ -198,7 +204,14 @@ mod tests {
         let s = TotpSecret::generate();
         let now = 1_700_000_000;
         let code = s.code_at(now, DIGITS);
-        for bad in ["", "12345", "1234567", "abcdef", " 12345", &format!("{}x", &code[..5])] {
+        for bad in [
+            "",
+            "12345",
+            "1234567",
+            "abcdef",
+            " 12345",
+            &format!("{}x", &code[..5]),
+        ] {
             assert_eq!(s.verify(bad, now, None), None, "{bad:?}");
         }
         let mut other = code.to_string();
