@@ -5,12 +5,17 @@
 mod error;
 mod ingest;
 mod open;
+mod principals;
 mod read;
 mod sealing;
 
 pub use error::VaultError;
 pub use ingest::{Receipt, Upload};
 pub use open::open_vault;
+pub use principals::{
+    check_name, Actor, Enrolment, IssuedToken, LoginRequest, NewPrincipal, PrincipalError,
+    PrincipalSummary, Session, TotpEnrolment, MAX_NAME_BYTES, SESSION_TTL_SECS,
+};
 pub use read::CallMetadata;
 
 use std::sync::Arc;
