@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 use super::client::problem_error;
 
 /// `callvault login`.
-#[derive(Debug, Args)]
+#[derive(Args)]
 pub struct LoginArgs {
     /// The principal's name.
     pub name: String,
@@ -37,6 +37,19 @@ pub struct LoginArgs {
     /// Write the token to FILE (mode 0600) instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for LoginArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The one-time code is left out, like every credential.
+        f.debug_struct("LoginArgs")
+            .field("name", &self.name)
+            .field("server", &self.server)
+            .field("password_stdin", &self.password_stdin)
+            .field("no_totp", &self.no_totp)
+            .field("out", &self.out)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The session part of the login answer.

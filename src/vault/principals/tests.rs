@@ -2,7 +2,8 @@
 //! directory.
 
 use super::*;
-use crate::access::hash_token;
+use crate::access::{hash_token, Principal, Role};
+use crate::audit::AuditEntry;
 use crate::config::Config;
 use crate::vault::open_vault;
 
