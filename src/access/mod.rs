@@ -4,6 +4,8 @@
 //! The access-control issue replaces [`may_read_call`] with Cedar policies and grants; until
 //! then it is the one place that decides.
 
+pub mod authz;
+pub mod clock;
 pub mod login;
 mod token;
 pub mod totp;

@@ -12,7 +12,7 @@ mod audit;
 mod credentials;
 mod sqlite;
 
-pub use access::AccessStore;
+pub use access::{AccessStore, CallSelector, GrantRecord, RequestRecord};
 pub use audit::AuditStore;
 pub use credentials::{CredentialStore, FailureWindow, LoginRecord, PrincipalRecord, TokenRecord};
 pub use sqlite::SqliteCatalog;

@@ -13,6 +13,7 @@ mod custom;
 mod detect;
 mod digits;
 mod finding;
+pub mod identifiers;
 mod lexicon;
 mod master;
 mod numerals;

@@ -318,10 +318,10 @@ fn agents_of(attrs_json: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Unix seconds now; a clock before 1970 reads as 0.
+/// Unix seconds now, from the system clock.
 pub(crate) fn unix_now() -> i64 {
-    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
-    since.map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+    use crate::access::clock::{Clock, SystemClock};
+    SystemClock.now()
 }
 
 pub(crate) fn rfc3339_at(unix: i64) -> String {
