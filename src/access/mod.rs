@@ -5,9 +5,13 @@
 pub mod authz;
 pub mod blind;
 pub mod clock;
+pub mod login;
 mod token;
+pub mod totp;
 
+pub use login::{hash_password, verify_password, FailureCounts, PasswordError, RateLimit};
 pub use token::{hash_token, new_token, ApiToken, TOKEN_PREFIX};
+pub use totp::{TotpError, TotpSecret};
 
 use serde::{Deserialize, Serialize};
 

@@ -14,7 +14,7 @@ mod sqlite;
 
 pub use access::{AccessStore, CallSelector, GrantRecord, RequestRecord};
 pub use audit::AuditStore;
-pub use credentials::{CredentialStore, PrincipalRecord, TokenRecord};
+pub use credentials::{CredentialStore, FailureWindow, LoginRecord, PrincipalRecord, TokenRecord};
 pub use sqlite::SqliteCatalog;
 
 use async_trait::async_trait;

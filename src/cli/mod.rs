@@ -6,6 +6,8 @@ mod calls;
 mod client;
 mod ingest;
 mod keys;
+mod login;
+mod principals;
 mod redact;
 mod serve;
 
@@ -14,6 +16,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 pub use client::Client;
+pub use login::LoginArgs;
+pub use principals::{LocalArgs, PrincipalsCommand};
 
 /// callvault: a privacy-compliant vault for call recordings.
 #[derive(Debug, Parser)]
@@ -39,6 +43,11 @@ pub enum Command {
     /// Manage root key material.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage principals and their credentials (locally, on the vault's host).
+    #[command(subcommand)]
+    Principals(PrincipalsCommand),
+    /// Log in with a password and TOTP code; prints a session token.
+    Login(LoginArgs),
 }
 
 /// `callvault server`.
@@ -156,6 +165,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Calls(cmd) => calls::run(cmd).await,
         Command::Redact(args) => redact::run(args),
         Command::Keys(cmd) => keys::run(cmd),
+        Command::Principals(cmd) => principals::run(cmd).await,
+        Command::Login(args) => login::run(args).await,
     }
 }
 

@@ -41,6 +41,17 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         for (name, token) in &creds {
             eprintln!("  {name:<12} {token}");
         }
+        let logins = dev::bootstrap_logins(&config.data_dir, &vault).await?;
+        eprintln!(
+            "\nDev logins for POST /v1/login (also in {}):",
+            config.data_dir.join(dev::LOGINS_FILE).display()
+        );
+        for (name, login) in &logins {
+            eprintln!(
+                "  {name:<12} password {}  TOTP secret {}",
+                login.password, login.totp_secret
+            );
+        }
         eprintln!("\n  export CALLVAULT_ADDR={scheme}://{}", config.listen);
         eprintln!("  export CALLVAULT_TOKEN=<a token above>\n");
     }

@@ -20,6 +20,8 @@ pub struct Authenticated {
     pub principal: Principal,
     /// Peer address, for audit entries.
     pub origin: String,
+    /// SHA-256 of the bearer token the request carried (what logout revokes).
+    pub token_hash: [u8; 32],
 }
 
 impl FromRequestParts<AppState> for Authenticated {
@@ -29,10 +31,7 @@ impl FromRequestParts<AppState> for Authenticated {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let origin = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string());
+        let origin = origin_of(&parts.extensions);
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -67,10 +66,23 @@ impl FromRequestParts<AppState> for Authenticated {
             }
         };
         tracing::Span::current().record("principal", principal.name.as_str());
-        Ok(Authenticated { principal, origin })
+        Ok(Authenticated {
+            principal,
+            origin,
+            token_hash: hash,
+        })
     }
 }
 
+/// The peer's IP address, the origin in audit entries and the rate limit.
+pub(super) fn origin_of(extensions: &axum::http::Extensions) -> String {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string())
+}
+
+/// The principal a live token acts for. Revocation, expiry and disabling are read from the
+/// catalog on every request (nothing is cached), so they take effect at once.
 async fn lookup(state: &AppState, hash: &[u8; 32]) -> Result<Option<Principal>, ()> {
     let catalog = &state.vault.catalog;
     let Some(token) = catalog.find_token(hash).await.map_err(|_| ())? else {

@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod calls;
 pub mod dev;
+mod login;
 mod metrics;
 pub mod problem;
 
@@ -64,6 +65,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/health", get(health))
         .route("/v1/openapi.json", get(openapi))
         .route("/metrics", get(metrics_text))
+        .route("/v1/login", post(login::login))
+        .route("/v1/logout", post(login::logout))
         .route("/v1/calls", post(calls::upload).get(calls::list))
         .route("/v1/calls/search", post(access::search))
         .route("/v1/calls/{id}", get(calls::metadata))

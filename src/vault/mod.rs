@@ -7,6 +7,7 @@ mod authorize;
 mod error;
 mod ingest;
 mod open;
+mod principals;
 mod read;
 mod sealing;
 
@@ -15,6 +16,10 @@ pub use authorize::CallAccess;
 pub use error::VaultError;
 pub use ingest::{Receipt, Upload};
 pub use open::open_vault;
+pub use principals::{
+    check_name, Actor, Enrolment, IssuedToken, LoginRequest, NewPrincipal, PrincipalError,
+    PrincipalSummary, Session, TotpEnrolment, MAX_NAME_BYTES, SESSION_TTL_SECS,
+};
 pub use read::CallMetadata;
 
 use std::sync::Arc;
