@@ -378,3 +378,32 @@ fn break_glass_needs_two_distinct_approvers_and_customer_lookup_uses_the_blind_i
         "no customer value in request views"
     );
 }
+
+#[test]
+fn a_qa_reviewer_reads_its_agents_calls_without_a_grant_and_no_others() {
+    let server = TestServer::start();
+    ingest(&server, CALL); // agent A1189, listed on the dev QA reviewer
+    ingest(&server, "c20260301-010048");
+    let own = server.get("qa_reviewer", &format!("/v1/calls/{CALL}/transcript"));
+    assert_eq!(own.status(), 200);
+    let other = server.get("qa_reviewer", "/v1/calls/c20260301-010048/transcript");
+    assert_eq!(other.status(), 403);
+    let entries = entries_from(&server, 0);
+    let read = entries
+        .iter()
+        .find(|e| {
+            summary(e)
+                == (
+                    "qa_reviewer".into(),
+                    "call.read.transcript".into(),
+                    "success".into(),
+                )
+        })
+        .unwrap();
+    assert!(read["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p == "qa-reads-own-agents"));
+    assert!(read.get("grant").is_none());
+}

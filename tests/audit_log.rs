@@ -40,6 +40,7 @@ fn the_independent_verifier_accepts_checkpoints_and_proofs_and_refuses_tampering
     let dir = tempfile::tempdir().unwrap();
     let files = dir.path();
     ingest(&server, "c20260301-010048");
+    server.grant("auditor", &["c20260301-010048"]);
     assert_eq!(
         server
             .get("auditor", "/v1/calls/c20260301-010048/transcript")

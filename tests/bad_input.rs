@@ -327,7 +327,16 @@ fn the_recorder_gets_403_whether_or_not_the_call_exists() {
             assert_eq!(r.status().as_u16(), 403, "{id}{suffix}");
         }
     }
-    // A reader gets 404 for a missing call and 200 for the stored one.
+    // Without a grant the auditor gets 403 whether or not the call exists; with a grant
+    // naming both, 404 for the missing call and 200 for the stored one.
+    assert_eq!(
+        server
+            .get("auditor", "/v1/calls/c-does-not-exist")
+            .status()
+            .as_u16(),
+        403
+    );
+    server.grant("auditor", &[TEXT_CALL, "c-does-not-exist"]);
     assert_eq!(
         server
             .get("auditor", "/v1/calls/c-does-not-exist")

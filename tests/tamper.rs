@@ -53,6 +53,7 @@ fn ingest(server: &TestServer, ids: &[&str]) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    server.grant("auditor", ids);
 }
 
 #[test]

@@ -54,6 +54,17 @@ pub enum DevError {
     },
 }
 
+/// Agents whose calls the dev QA reviewer sees: the agent of the quickstart call
+/// `c20260301-010013` and one more from the dev corpus.
+pub const DEV_QA_AGENTS: [&str; 2] = ["A1189", "A1314"];
+
+fn dev_attrs(role: Role) -> String {
+    match role {
+        Role::QaReviewer => serde_json::json!({ "agents": DEV_QA_AGENTS }).to_string(),
+        _ => "{}".to_string(),
+    }
+}
+
 /// Creates the dev principals and returns `name → token`. Tokens from an earlier run are
 /// reused when the credentials file still matches the catalog; otherwise new ones are
 /// minted and the file is rewritten.
@@ -67,7 +78,7 @@ pub async fn bootstrap(
                 .upsert_principal(&PrincipalRecord {
                     name: name.into(),
                     roles: vec![role.as_str().into()],
-                    attrs_json: "{}".into(),
+                    attrs_json: dev_attrs(role).into(),
                     created_at: now_rfc3339(),
                     disabled: false,
                 })
