@@ -407,3 +407,52 @@ fn a_qa_reviewer_reads_its_agents_calls_without_a_grant_and_no_others() {
         .any(|p| p == "qa-reads-own-agents"));
     assert!(read.get("grant").is_none());
 }
+
+#[test]
+fn the_cli_requests_approves_lists_and_searches() {
+    let server = TestServer::start();
+    ingest(&server, CALL);
+    let run = |who: &str, args: &[&str]| {
+        let out = server.cli(who).args(args).output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (ok, out, _) = run(
+        "auditor",
+        &[
+            "access",
+            "request",
+            CALL,
+            "--purpose",
+            "cli check",
+            "--duration",
+            "600",
+        ],
+    );
+    assert!(ok);
+    let id = out.split_whitespace().next().unwrap().to_string();
+    assert!(out.contains(" pending "));
+    let (ok, _, err) = run("auditor", &["access", "approve", &id]);
+    assert!(!ok, "self-approval refused");
+    assert!(
+        err.contains("403") || err.to_lowercase().contains("forbidden"),
+        "{err}"
+    );
+    let (ok, out, _) = run("compliance", &["access", "approve", &id, "--reason", "ok"]);
+    assert!(ok);
+    assert!(out.contains(" approved "));
+    let (ok, out, _) = run("compliance", &["access", "list"]);
+    assert!(ok && out.contains(&id) && out.contains("approved"));
+    let (ok, out, _) = run("auditor", &["calls", "get", CALL, "--transcript"]);
+    assert!(ok && out.contains("segments"));
+    let (ok, _, _) = run("auditor", &["access", "revoke", &id]);
+    assert!(ok);
+    let (ok, _, _) = run("auditor", &["calls", "get", CALL, "--transcript"]);
+    assert!(!ok, "revoked");
+    let (ok, out, _) = run("compliance", &["search", "--phone", "13800000000"]);
+    assert!(ok);
+    assert!(out.trim().is_empty());
+}

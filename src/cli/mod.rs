@@ -2,6 +2,7 @@
 //! module per command. Client commands follow HashiCorp Vault's conventions:
 //! `CALLVAULT_ADDR` and `CALLVAULT_TOKEN`.
 
+mod access;
 mod calls;
 mod client;
 mod ingest;
@@ -48,6 +49,119 @@ pub enum Command {
     Principals(PrincipalsCommand),
     /// Log in with a password and TOTP code; prints a session token.
     Login(LoginArgs),
+    /// Access requests: ask for calls, approve, deny, revoke, list.
+    #[command(subcommand)]
+    Access(AccessCommand),
+    /// Find a customer's calls through the keyed blind index.
+    Search(SearchArgs),
+}
+
+/// `callvault access ...`.
+#[derive(Debug, Subcommand)]
+pub enum AccessCommand {
+    /// Ask for access to calls, by id or by query (agent, time range, customer).
+    Request {
+        /// Call ids (or give a query with the options below).
+        #[arg(value_name = "CALL_ID")]
+        calls: Vec<String>,
+        /// Query: calls of this agent.
+        #[arg(long)]
+        agent: Option<String>,
+        /// Query: calls started at or after this RFC 3339 time.
+        #[arg(long)]
+        from: Option<String>,
+        /// Query: calls started before this RFC 3339 time.
+        #[arg(long)]
+        to: Option<String>,
+        /// Query: calls of the customer with this mobile number (`-`: read from stdin).
+        #[arg(long, conflicts_with_all = ["card_number", "id_number"])]
+        phone: Option<String>,
+        /// Query: calls of the customer with this card number.
+        #[arg(long, conflicts_with = "id_number")]
+        card_number: Option<String>,
+        /// Query: calls of the customer with this resident ID number.
+        #[arg(long)]
+        id_number: Option<String>,
+        /// Why access is needed (recorded in the audit log).
+        #[arg(long)]
+        purpose: String,
+        /// Grant duration in seconds (default 8 h).
+        #[arg(long, value_name = "SECONDS")]
+        duration: Option<i64>,
+        /// Ask for unmasked (break-glass) access: needs two compliance approvers.
+        #[arg(long)]
+        unmasked: bool,
+        /// Connection settings.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// List requests (your own; all for compliance).
+    List {
+        /// Print JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Connection settings.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Show one request (for a pending query request, compliance sees the calls).
+    Show {
+        /// Request id.
+        id: String,
+        /// Connection settings.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Approve a request (compliance, not your own).
+    Approve {
+        /// Request id.
+        id: String,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Connection settings.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Deny a pending request (compliance, not your own).
+    Deny {
+        /// Request id.
+        id: String,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Connection settings.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Revoke a request and its grant (compliance, or the requester).
+    Revoke {
+        /// Request id.
+        id: String,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Connection settings.
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+}
+
+/// `callvault search`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Mobile number, any written form (`-`: read it from standard input).
+    #[arg(long, conflicts_with_all = ["card_number", "id_number"])]
+    pub phone: Option<String>,
+    /// Card number.
+    #[arg(long, conflicts_with = "id_number")]
+    pub card_number: Option<String>,
+    /// Resident ID number.
+    #[arg(long)]
+    pub id_number: Option<String>,
+    /// Connection settings.
+    #[command(flatten)]
+    pub client: ClientArgs,
 }
 
 /// `callvault server`.
@@ -167,6 +281,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(cmd) => keys::run(cmd),
         Command::Principals(cmd) => principals::run(cmd).await,
         Command::Login(args) => login::run(args).await,
+        Command::Access(cmd) => access::run(cmd).await,
+        Command::Search(args) => access::search(args).await,
     }
 }
 
