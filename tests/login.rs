@@ -275,3 +275,54 @@ fn principals_added_with_the_cli_log_in_and_stop_working_when_revoked() {
     let again = login(&server, &json!({"name": "alice", "password": password}));
     assert_eq!(again.status().as_u16(), 401);
 }
+
+#[test]
+fn approvals_need_a_second_factor_session() {
+    let server = TestServer::start();
+    let logins = dev_logins(&server);
+    let request = |purpose: &str| -> String {
+        let r = server
+            .http()
+            .post(format!("{}/v1/access-requests", server.addr))
+            .bearer_auth(server.token("auditor"))
+            .json(&json!({"call_ids": ["c20260301-010013"], "purpose": purpose}))
+            .send()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+        r.json::<Value>().unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let approve = |token: &str, id: &str| -> u16 {
+        server
+            .http()
+            .post(format!("{}/v1/access-requests/{id}/approve", server.addr))
+            .bearer_auth(token)
+            .json(&json!({}))
+            .send()
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    let id = request("first");
+    let password_only: Value = login(
+        &server,
+        &json!({"name": "compliance", "password": logins["compliance"]["password"]}),
+    )
+    .json()
+    .unwrap();
+    assert_eq!(approve(password_only["token"].as_str().unwrap(), &id), 403);
+    let with_totp: Value = login(
+        &server,
+        &json!({
+            "name": "compliance",
+            "password": logins["compliance"]["password"],
+            "totp": totp_now(logins["compliance"]["totp_secret"].as_str().unwrap()),
+        }),
+    )
+    .json()
+    .unwrap();
+    assert_eq!(with_totp["second_factor"], true);
+    assert_eq!(approve(with_totp["token"].as_str().unwrap(), &id), 200);
+}
