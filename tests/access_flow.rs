@@ -456,3 +456,27 @@ fn the_cli_requests_approves_lists_and_searches() {
     assert!(ok);
     assert!(out.trim().is_empty());
 }
+
+#[test]
+fn a_refusal_without_any_permit_names_the_implicit_deny() {
+    let server = TestServer::start();
+    ingest(&server, CALL);
+    let start = audit_size(&server);
+    assert_eq!(
+        status(server.get("auditor", &format!("/v1/calls/{CALL}"))),
+        403
+    );
+    let entries = entries_from(&server, start);
+    let denied = entries
+        .iter()
+        .find(|e| {
+            summary(e)
+                == (
+                    "auditor".into(),
+                    "call.read.metadata".into(),
+                    "denied".into(),
+                )
+        })
+        .unwrap();
+    assert_eq!(denied["policies"], json!(["default-deny"]));
+}

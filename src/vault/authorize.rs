@@ -13,6 +13,9 @@ use super::{Vault, VaultError};
 /// the same as for a call of someone else's agent.
 const NO_AGENT: &str = "-";
 
+/// The policy id recorded when no policy permits: Cedar's implicit deny.
+pub const DEFAULT_DENY: &str = "default-deny";
+
 /// How a caller may read one call.
 #[derive(Clone, Debug)]
 pub struct CallAccess {
@@ -205,9 +208,15 @@ impl Vault {
         } else {
             "forbidden"
         };
+        // No policy applying is Cedar's implicit deny; the entry says so by name.
+        let policies = if decision.policies.is_empty() && !decision.errors {
+            vec![DEFAULT_DENY.to_string()]
+        } else {
+            decision.policies.clone()
+        };
         let mut entry = AuditEntry::new(Some(actor), event, Outcome::Denied, origin)
             .reason(reason)
-            .policies(decision.policies.iter().cloned());
+            .policies(policies);
         if let Some(id) = object {
             entry = entry.object(id);
         }

@@ -3,6 +3,8 @@
 //! calls through this one seam.
 
 mod access;
+#[cfg(test)]
+mod access_tests;
 mod authorize;
 mod error;
 mod ingest;
