@@ -78,7 +78,7 @@ pub async fn bootstrap(
                 .upsert_principal(&PrincipalRecord {
                     name: name.into(),
                     roles: vec![role.as_str().into()],
-                    attrs_json: dev_attrs(role).into(),
+                    attrs_json: dev_attrs(role),
                     created_at: now_rfc3339(),
                     disabled: false,
                 })
