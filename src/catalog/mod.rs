@@ -13,7 +13,9 @@ mod credentials;
 mod sqlite;
 
 pub use access::AccessStore;
-pub use audit::AuditStore;
+pub use audit::{
+    AuditRecord, AuditRow, AuditState, AuditStore, AuditTip, BatchSeal, Sealer, StoredCheckpoint,
+};
 pub use credentials::{CredentialStore, PrincipalRecord, TokenRecord};
 pub use sqlite::SqliteCatalog;
 

@@ -2,6 +2,7 @@
 //! module per command. Client commands follow HashiCorp Vault's conventions:
 //! `CALLVAULT_ADDR` and `CALLVAULT_TOKEN`.
 
+mod audit;
 mod calls;
 mod client;
 mod ingest;
@@ -13,6 +14,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use audit::{AuditCommand, EXIT_AUDIT_BAD};
 pub use client::Client;
 
 /// callvault: a privacy-compliant vault for call recordings.
@@ -39,6 +41,9 @@ pub enum Command {
     /// Manage root key material.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Verify the audit log, print checkpoints and proofs, see who touched a call.
+    #[command(subcommand)]
+    Audit(AuditCommand),
 }
 
 /// `callvault server`.
@@ -156,6 +161,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Calls(cmd) => calls::run(cmd).await,
         Command::Redact(args) => redact::run(args),
         Command::Keys(cmd) => keys::run(cmd),
+        Command::Audit(cmd) => audit::run(cmd).await,
     }
 }
 

@@ -10,7 +10,7 @@ mod sealing;
 
 pub use error::VaultError;
 pub use ingest::{Receipt, Upload};
-pub use open::open_vault;
+pub use open::{open_audit, open_vault};
 pub use read::CallMetadata;
 
 use std::sync::Arc;
