@@ -44,8 +44,9 @@ pub fn seal_batch(
     };
     let mut macs = Vec::with_capacity(records.len());
     for r in records {
-        macs.push(keys.mac.tag(frontier.size(), &r.leaf).to_vec());
-        frontier.push(leaf_hash(&r.leaf));
+        let hash = leaf_hash(&r.leaf);
+        macs.push(keys.mac.tag(frontier.size(), &hash).to_vec());
+        frontier.push(hash);
     }
     let note = sign(keys, &frontier)?;
     let history_due = tip
@@ -108,8 +109,9 @@ fn adopt(keys: &AuditKeys, tip: &AuditTip) -> Result<Adopted, SealError> {
     let mut frontier = Frontier::new();
     let mut macs = Vec::with_capacity(tip.unadopted.len());
     for r in &tip.unadopted {
-        macs.push((r.index, keys.mac.tag(r.index, &r.leaf).to_vec()));
-        frontier.push(leaf_hash(&r.leaf));
+        let hash = leaf_hash(&r.leaf);
+        macs.push((r.index, keys.mac.tag(r.index, &hash).to_vec()));
+        frontier.push(hash);
     }
     Ok((frontier, macs))
 }

@@ -16,7 +16,7 @@
 use super::keys::MacKey;
 use super::merkle::{leaf_hash, Frontier, Hash};
 use super::note::{Checkpoint, Verifier};
-use crate::catalog::{AuditStore, CatalogError};
+use crate::catalog::{AuditRow, AuditStore, CatalogError};
 
 /// Rows read per page, so a large log is never held in memory at once.
 const PAGE: u32 = 4096;
@@ -134,26 +134,16 @@ pub async fn verify_log(
     let mut pending = expects.into_iter().peekable();
     let mut frontier = Frontier::new();
     check_reached(&mut pending, &frontier, state_frontier.as_ref())?;
-    loop {
-        let rows = store.audit_rows(frontier.size(), PAGE).await?;
-        if rows.is_empty() {
-            break;
-        }
-        for row in rows {
-            let index = frontier.size();
-            let bad = |why| VerifyError::Bad { index, why };
-            if row.index != index {
-                return Err(bad(Tamper::Missing));
-            }
-            let Some(tag) = &row.mac else {
-                return Err(bad(Tamper::Untagged));
-            };
-            if !mac.check(index, &row.leaf, tag) {
-                return Err(bad(Tamper::BadMac));
-            }
-            frontier.push(leaf_hash(&row.leaf));
-            check_reached(&mut pending, &frontier, state_frontier.as_ref())?;
-        }
+    let mut rows = store.audit_rows(0, PAGE).await?;
+    while let Some(last) = rows.last() {
+        // Read the next page while this one is checked (the database works on its own
+        // thread once the query is sent).
+        let after = last.index + 1;
+        let (next, checked) = futures::join!(store.audit_rows(after, PAGE), async {
+            check_page(&rows, mac, &mut frontier, &mut pending, state_frontier.as_ref())
+        });
+        checked?;
+        rows = next?;
     }
     let size = frontier.size();
     if let Some(e) = pending.find(|e| e.kind != Kind::Outside) {
@@ -176,6 +166,35 @@ pub async fn verify_log(
         checkpoints_checked,
         outside_size,
     })
+}
+
+type Pending = std::iter::Peekable<std::vec::IntoIter<Expect>>;
+
+/// Checks one page of rows: density, MACs, and the checkpoints the tree reaches.
+fn check_page(
+    rows: &[AuditRow],
+    mac: &MacKey,
+    frontier: &mut Frontier,
+    pending: &mut Pending,
+    state_frontier: Option<&Frontier>,
+) -> Result<(), VerifyError> {
+    for row in rows {
+        let index = frontier.size();
+        let bad = |why| VerifyError::Bad { index, why };
+        if row.index != index {
+            return Err(bad(Tamper::Missing));
+        }
+        let Some(tag) = &row.mac else {
+            return Err(bad(Tamper::Untagged));
+        };
+        let hash = leaf_hash(&row.leaf);
+        if !mac.check(index, &hash, tag) {
+            return Err(bad(Tamper::BadMac));
+        }
+        frontier.push(hash);
+        check_reached(pending, frontier, state_frontier)?;
+    }
+    Ok(())
 }
 
 /// Every checkpoint to check (history, tree state, outside) and the stored frontier.
@@ -220,7 +239,7 @@ fn outside_size(outside: Option<&str>, verifier: &Verifier) -> Result<Option<u64
 
 /// Checks every expectation whose size the tree has reached.
 fn check_reached(
-    pending: &mut std::iter::Peekable<std::vec::IntoIter<Expect>>,
+    pending: &mut Pending,
     frontier: &Frontier,
     state_frontier: Option<&Frontier>,
 ) -> Result<(), VerifyError> {

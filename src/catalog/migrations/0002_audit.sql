@@ -2,7 +2,7 @@
 -- Written only by the append transaction (src/catalog/sqlite/audit.rs), which reads the
 -- tip and writes leaves, MACs, object index rows and the tree state together.
 
--- HMAC-SHA-256(audit MAC key, big-endian index || leaf). NULL only for leaves written
+-- HMAC-SHA-256(audit MAC key, big-endian index || RFC 6962 leaf hash). NULL only for leaves written
 -- before this version; the first append adopts them.
 ALTER TABLE audit_log ADD COLUMN mac BLOB;
 
