@@ -21,11 +21,16 @@ const APPENDERS: usize = 64;
 const APPEND_RUN: Duration = Duration::from_secs(5);
 
 fn entry(i: u64) -> AuditEntry {
-    AuditEntry::new(None, "call.read.transcript", Outcome::Success, "10.1.2.3:51234")
-        .object(format!("c20260301-{:06}", i % 100_000))
-        .policies(["qa-reads-masked".to_string()])
-        .purpose("quality review")
-        .grant(format!("g-{}", i % 97))
+    AuditEntry::new(
+        None,
+        "call.read.transcript",
+        Outcome::Success,
+        "10.1.2.3:51234",
+    )
+    .object(format!("c20260301-{:06}", i % 100_000))
+    .policies(["qa-reads-masked".to_string()])
+    .purpose("quality review")
+    .grant(format!("g-{}", i % 97))
 }
 
 async fn fresh(dir: &std::path::Path, name: &str) -> (Arc<dyn Catalog>, AuditKeys) {
@@ -75,7 +80,10 @@ async fn verify_s(dir: &std::path::Path, n: u64) -> f64 {
         log.append_batch(&batch).await.expect("bulk append");
         next += batch.len() as u64;
     }
-    eprintln!("# built {n} entries in {:.1} s", built.elapsed().as_secs_f64());
+    eprintln!(
+        "# built {n} entries in {:.1} s",
+        built.elapsed().as_secs_f64()
+    );
     let start = Instant::now();
     let report = verify_log(catalog.as_ref(), &keys.mac, &keys.signer.verifier(), None)
         .await

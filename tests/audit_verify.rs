@@ -93,7 +93,9 @@ fn search_and_who_name_the_callers_of_a_call() {
         .collect();
     assert!(events.contains(&("recorder", "call.ingest")), "{events:?}");
     assert!(events.iter().any(|(a, _)| *a == "auditor"), "{events:?}");
-    assert!(hits.iter().all(|h| h["index"].is_u64() && h["time"].is_string()));
+    assert!(hits
+        .iter()
+        .all(|h| h["index"].is_u64() && h["time"].is_string()));
     for who in ["recorder", "qa_reviewer", "admin"] {
         let path = format!("/v1/audit/search?call_id={CALL}");
         assert_eq!(server.get(who, &path).status().as_u16(), 403, "{who}");

@@ -139,7 +139,12 @@ mod tests {
     fn an_entry_without_the_new_fields_serialises_as_before() {
         let e = AuditEntry::new(None, "call.ingest", Outcome::Success, "127.0.0.1").object("c1");
         let json: serde_json::Value = serde_json::from_slice(&e.to_leaf()).unwrap();
-        let keys: Vec<&str> = json.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        let keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
         assert_eq!(
             keys,
             ["schema", "time", "actor", "roles", "event", "outcome", "objects", "origin"]

@@ -78,7 +78,10 @@ fn checked_frontier(
     };
     let signed = Checkpoint::open(&state.note, &[keys.signer.verifier()]).map_err(|_| bad())?;
     let frontier = Frontier::from_bytes(&state.frontier).map_err(|_| bad())?;
-    let behind_history = tip.last_history.as_ref().is_some_and(|h| h.size > state.size);
+    let behind_history = tip
+        .last_history
+        .as_ref()
+        .is_some_and(|h| h.size > state.size);
     if signed.size != state.size
         || frontier.size() != state.size
         || frontier.root() != signed.root

@@ -5,7 +5,10 @@ use crate::audit::note::Signer;
 use crate::catalog::{AuditRow, StoredCheckpoint};
 
 fn keys() -> AuditKeys {
-    AuditKeys::new(Signer::generate("test.example/log").unwrap(), MacKey::generate())
+    AuditKeys::new(
+        Signer::generate("test.example/log").unwrap(),
+        MacKey::generate(),
+    )
 }
 
 fn records(n: usize) -> Vec<AuditRecord> {

@@ -132,12 +132,7 @@ impl TransparencyLog {
 
     /// The last checkpoint this vault stored, verified with its own key.
     async fn latest(&self) -> Result<Option<Checkpoint>, TreeError> {
-        let Some(state) = self
-            .catalog
-            .audit_state()
-            .await
-            .map_err(AuditError::from)?
-        else {
+        let Some(state) = self.catalog.audit_state().await.map_err(AuditError::from)? else {
             return Ok(None);
         };
         Checkpoint::open(&state.note, &[self.verifier()])

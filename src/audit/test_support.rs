@@ -20,7 +20,10 @@ pub struct TestLog {
 }
 
 pub fn keys() -> AuditKeys {
-    AuditKeys::new(Signer::generate("test.example/log").unwrap(), MacKey::generate())
+    AuditKeys::new(
+        Signer::generate("test.example/log").unwrap(),
+        MacKey::generate(),
+    )
 }
 
 impl TestLog {

@@ -140,7 +140,13 @@ pub async fn verify_log(
         // thread once the query is sent).
         let after = last.index + 1;
         let (next, checked) = futures::join!(store.audit_rows(after, PAGE), async {
-            check_page(&rows, mac, &mut frontier, &mut pending, state_frontier.as_ref())
+            check_page(
+                &rows,
+                mac,
+                &mut frontier,
+                &mut pending,
+                state_frontier.as_ref(),
+            )
         });
         checked?;
         rows = next?;

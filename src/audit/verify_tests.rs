@@ -96,7 +96,11 @@ async fn an_untagged_or_inserted_entry_is_named() {
     let raw = t.raw().await;
     exec(&raw, "UPDATE audit_log SET mac = NULL WHERE idx = 3").await;
     assert_eq!(first_bad(check(&t, None).await), (3, Tamper::Untagged));
-    exec(&raw, "INSERT INTO audit_log (idx, leaf, mac) VALUES (40, x'00', x'00')").await;
+    exec(
+        &raw,
+        "INSERT INTO audit_log (idx, leaf, mac) VALUES (40, x'00', x'00')",
+    )
+    .await;
     exec(&raw, "UPDATE audit_log SET mac = x'00' WHERE idx = 3").await;
     assert_eq!(first_bad(check(&t, None).await), (3, Tamper::BadMac));
 }
@@ -158,9 +162,7 @@ async fn a_fork_of_an_earlier_copy_is_caught_by_an_outside_checkpoint() {
     // The restored copy goes on logging other entries, up to the same size.
     let restored = open(&copy).await;
     let fork = AuditLog::new(restored.clone(), t.keys.clone());
-    let other: Vec<_> = (0..15)
-        .map(|i| entry(1000 + i))
-        .collect();
+    let other: Vec<_> = (0..15).map(|i| entry(1000 + i)).collect();
     fork.append_batch(&other).await.unwrap();
     assert_eq!(
         first_bad(check_store(restored.as_ref(), &t.keys, Some(&saved)).await),
@@ -174,10 +176,7 @@ async fn an_outside_checkpoint_signed_by_another_key_is_refused() {
     let other = keys();
     let o = TestLog::new().await;
     let forged_log = AuditLog::new(o.catalog.clone(), other.clone());
-    forged_log
-        .append_batch(&[entry(0)])
-        .await
-        .unwrap();
+    forged_log.append_batch(&[entry(0)]).await.unwrap();
     let forged = latest_note(&o).await;
     assert!(matches!(
         check(&t, Some(&forged)).await,

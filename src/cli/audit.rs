@@ -15,7 +15,7 @@ use clap::Subcommand;
 use reqwest::Method;
 use serde::Deserialize;
 
-use super::{ClientArgs, Client, ExitError};
+use super::{Client, ClientArgs, ExitError};
 use crate::audit::verify::{verify_log, VerifyError};
 use crate::config::Config;
 
@@ -105,9 +105,7 @@ async fn verify(
         config.data_dir = d;
     }
     let outside = checkpoint
-        .map(|f| {
-            std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))
-        })
+        .map(|f| std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display())))
         .transpose()?;
     let (catalog, keys) = crate::vault::open_audit(&config).await?;
     let verifier = keys.signer.verifier();
@@ -120,7 +118,10 @@ async fn verify(
                 r.size, r.checkpoints_checked
             )?;
             if let Some(s) = r.outside_size {
-                writeln!(out, "the given checkpoint (size {s}) is a prefix of the log")?;
+                writeln!(
+                    out,
+                    "the given checkpoint (size {s}) is a prefix of the log"
+                )?;
             }
             Ok(())
         }

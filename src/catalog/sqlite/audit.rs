@@ -256,7 +256,12 @@ impl AuditStore for SqliteCatalog {
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|r| Ok((to_u64(r.try_get("idx")?, "negative audit index")?, r.try_get("leaf")?)))
+            .map(|r| {
+                Ok((
+                    to_u64(r.try_get("idx")?, "negative audit index")?,
+                    r.try_get("leaf")?,
+                ))
+            })
             .collect()
     }
 }
