@@ -1,162 +1,95 @@
 //! The audit log: one entry per access, refusal and change, appended through the catalog.
 //!
-//! Entries name who, what, when, outcome, origin and object — never call content or a
-//! customer value. Appending is fail-closed: callers turn an append failure into a failed
-//! request. The Merkle tree and signed checkpoints over these leaves come with the
-//! access-control issue; the leaf bytes written here are already the final leaf format.
+//! Entries name who, what, when, outcome, origin, objects, policies, purpose and grant —
+//! never call content or a customer value. Appending is fail-closed: callers turn an
+//! append failure into a failed request.
+//!
+//! Appends go through one writer task per process ([`writer`]) that stores all waiting
+//! entries in one durable transaction. That transaction ([`seal`]) tags every leaf with an
+//! index-bound MAC, extends the Merkle frontier and signs a checkpoint consistent with the
+//! last one, so [`verify`] can name the first bad index of a log edited on disk, and a
+//! checkpoint saved elsewhere exposes a rollback. Several processes may share one log:
+//! the catalog transaction, not the process, decides the next index.
 
+pub mod entry;
+pub mod keys;
 pub mod merkle;
 pub mod note;
 pub mod proof;
+pub mod seal;
 pub mod signed;
+pub mod verify;
+mod writer;
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+pub use entry::{now_rfc3339, AuditEntry, Outcome, ENTRY_SCHEMA};
+pub use keys::{AuditKeys, MacKey};
+pub use writer::MAX_BATCH;
 
-use crate::access::Principal;
-use crate::catalog::{Catalog, CatalogError};
+use crate::catalog::{AuditRecord, Catalog, CatalogError};
+use writer::Writer;
 
-/// Version tag inside every leaf.
-pub const ENTRY_SCHEMA: &str = "callvault.audit/v1";
+/// Most entries returned by one [`AuditLog::search`].
+pub const MAX_SEARCH: u32 = 1000;
 
-/// Whether the audited action succeeded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    /// Done.
-    Success,
-    /// Refused by authorization.
-    Denied,
-    /// Failed (bad input, integrity failure, conflict ...).
-    Failure,
+/// The audit log could not be written; the request that caused it must fail.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum AuditError {
+    /// The catalog failed (the batch was rolled back).
+    #[error("audit log unavailable")]
+    Storage(#[source] Arc<CatalogError>),
+    /// The stored log disagrees with its last signed checkpoint; nothing more is signed.
+    #[error("the audit log is inconsistent with its last signed checkpoint")]
+    Inconsistent,
+    /// The writer task is gone (the runtime is shutting down).
+    #[error("audit log unavailable: the writer stopped")]
+    WriterStopped,
 }
 
-/// One audit entry; serialised as the leaf bytes.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct AuditEntry {
-    /// Always [`ENTRY_SCHEMA`].
-    pub schema: String,
-    /// RFC 3339 UTC time, set by the server.
-    pub time: String,
-    /// Principal name (or `anonymous`).
-    pub actor: String,
-    /// The actor's roles.
-    pub roles: Vec<String>,
-    /// Event type, e.g. `call.ingest`, `call.read.transcript`.
-    pub event: String,
-    /// Success, denied or failure.
-    pub outcome: Outcome,
-    /// Ids of the objects touched (call ids, request ids) — never customer values.
-    pub objects: Vec<String>,
-    /// Where the request came from (peer address).
-    pub origin: String,
-    /// A short machine-readable reason for a refusal or failure (a problem type).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// Ids of the authorization policies that decided.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub policies: Vec<String>,
-    /// The stated purpose of the access.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub purpose: Option<String>,
-    /// The grant the access went through.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub grant: Option<String>,
-    /// Flags such as `break-glass`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub flags: Vec<String>,
-}
-
-impl AuditEntry {
-    /// A new entry stamped with the current time.
-    pub fn new(actor: Option<&Principal>, event: &str, outcome: Outcome, origin: &str) -> Self {
-        Self {
-            schema: ENTRY_SCHEMA.into(),
-            time: now_rfc3339(),
-            actor: actor.map_or_else(|| "anonymous".to_string(), |p| p.name.clone()),
-            roles: actor.map_or_else(Vec::new, |p| {
-                p.role_names().iter().map(|s| s.to_string()).collect()
-            }),
-            event: event.into(),
-            outcome,
-            objects: Vec::new(),
-            origin: origin.into(),
-            reason: None,
-            policies: Vec::new(),
-            purpose: None,
-            grant: None,
-            flags: Vec::new(),
-        }
-    }
-
-    /// Adds an object id.
-    pub fn object(mut self, id: impl Into<String>) -> Self {
-        self.objects.push(id.into());
-        self
-    }
-
-    /// Adds a reason.
-    pub fn reason(mut self, reason: impl Into<String>) -> Self {
-        self.reason = Some(reason.into());
-        self
-    }
-
-    /// Records the policies that decided.
-    pub fn policies(mut self, ids: impl IntoIterator<Item = String>) -> Self {
-        self.policies.extend(ids);
-        self
-    }
-
-    /// Records the stated purpose.
-    pub fn purpose(mut self, purpose: impl Into<String>) -> Self {
-        self.purpose = Some(purpose.into());
-        self
-    }
-
-    /// Records the grant used.
-    pub fn grant(mut self, id: impl Into<String>) -> Self {
-        self.grant = Some(id.into());
-        self
-    }
-
-    /// Adds a flag.
-    pub fn flag(mut self, flag: impl Into<String>) -> Self {
-        self.flags.push(flag.into());
-        self
+impl From<CatalogError> for AuditError {
+    fn from(e: CatalogError) -> Self {
+        Self::Storage(Arc::new(e))
     }
 }
 
-/// The current time as RFC 3339 UTC with milliseconds.
-pub fn now_rfc3339() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    now.format(&time::format_description::well_known::Rfc3339)
-        .expect("formatting the current UTC time cannot fail")
-}
-
-/// Appends entries; cheap to clone.
+/// Appends and reads entries; cheap to clone.
 #[derive(Clone)]
 pub struct AuditLog {
     catalog: Arc<dyn Catalog>,
+    keys: AuditKeys,
+    writer: Writer,
 }
 
-/// The audit log could not be written; the request that caused it must fail.
-#[derive(Debug, thiserror::Error)]
-#[error("audit log unavailable")]
-pub struct AuditError(#[from] CatalogError);
-
 impl AuditLog {
-    /// A log stored in `catalog`.
-    pub fn new(catalog: Arc<dyn Catalog>) -> Self {
-        Self { catalog }
+    /// A log stored in `catalog`, tagged and signed with `keys`. Spawns the writer task, so
+    /// it must be called inside a Tokio runtime.
+    pub fn new(catalog: Arc<dyn Catalog>, keys: AuditKeys) -> Self {
+        let writer = Writer::spawn(catalog.clone(), keys.clone());
+        Self {
+            catalog,
+            keys,
+            writer,
+        }
     }
 
-    /// Appends `entry` and returns its 0-based index.
+    /// Appends `entry` and returns its 0-based index, once it is durably stored with the
+    /// rest of its batch.
+    ///
+    /// Errors: the batch's transaction failed or the log is inconsistent; the entry is not
+    /// stored and the caller's request must fail.
     pub async fn append(&self, entry: &AuditEntry) -> Result<u64, AuditError> {
-        let leaf = serde_json::to_vec(entry).expect("audit entries always serialise");
-        let index = self.catalog.append_audit(&leaf).await?;
+        let index = self.writer.append(record(entry)).await?;
         tracing::debug!(index, event = %entry.event, "audit entry appended");
         Ok(index)
+    }
+
+    /// Appends `entries` in one transaction, bypassing the writer's queue (bulk imports and
+    /// benchmarks); returns the index of the first. At most [`MAX_BATCH`] at a time is
+    /// advisable: the transaction holds the write lock while it runs.
+    pub async fn append_batch(&self, entries: &[AuditEntry]) -> Result<u64, AuditError> {
+        let records: Vec<AuditRecord> = entries.iter().map(record).collect();
+        writer::commit(self.catalog.as_ref(), &self.keys, &records).await
     }
 
     /// Number of entries.
@@ -172,4 +105,36 @@ impl AuditLog {
             .filter_map(|l| serde_json::from_slice(l).ok())
             .collect())
     }
+
+    /// Up to [`MAX_SEARCH`] entries naming `object`, with index `>= start`, as
+    /// `(index, entry)` in index order. Uses the object index.
+    pub async fn search(
+        &self,
+        object: &str,
+        start: u64,
+    ) -> Result<Vec<(u64, AuditEntry)>, AuditError> {
+        let found = self
+            .catalog
+            .audit_by_object(object, start, MAX_SEARCH)
+            .await?;
+        Ok(found
+            .iter()
+            .filter_map(|(i, l)| Some((*i, serde_json::from_slice(l).ok()?)))
+            .collect())
+    }
 }
+
+fn record(entry: &AuditEntry) -> AuditRecord {
+    let mut objects = entry.objects.clone();
+    objects.sort();
+    objects.dedup();
+    AuditRecord {
+        leaf: entry.to_leaf(),
+        objects,
+    }
+}
+
+#[cfg(test)]
+mod test_support;
+#[cfg(test)]
+mod tests;

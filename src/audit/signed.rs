@@ -2,9 +2,10 @@
 //! checkpoints (C2SP tlog-checkpoint), inclusion proofs (C2SP tlog-proof) and consistency
 //! proofs.
 //!
-//! The vault never signs a checkpoint inconsistent with the last one it signed: before
-//! signing, the tree is proved consistent with the stored latest checkpoint, and a log
-//! that shrank or changed fails closed.
+//! The vault never signs a checkpoint inconsistent with the last one it signed: appends
+//! sign each new tree from the stored frontier of the previous one (see [`super::seal`]),
+//! and a checkpoint signed here on demand is first checked against that latest stored
+//! one; a log that shrank or changed fails closed.
 
 use std::sync::Arc;
 
@@ -13,9 +14,6 @@ use super::note::{sign_note, Checkpoint, Signer, Verifier};
 use super::proof::TlogProof;
 use super::AuditError;
 use crate::catalog::Catalog;
-
-/// Catalog setting holding the latest signed checkpoint note.
-const LATEST_SETTING: &str = "audit.checkpoint.latest";
 
 /// Why a checkpoint or proof could not be served.
 #[derive(Debug, thiserror::Error)]
@@ -67,33 +65,47 @@ impl TransparencyLog {
         Ok(leaves.iter().map(|l| merkle::leaf_hash(l)).collect())
     }
 
-    /// Signs and stores a checkpoint for the whole log as it is now, after proving it
-    /// consistent with the last one signed. Returns the signed note.
+    /// The latest checkpoint, as signed and stored by the last append (the empty tree's,
+    /// signed now, before the first). Costs no pass over the log.
+    ///
+    /// Errors: [`TreeError::Inconsistent`] if the stored note is not signed by this key.
     pub async fn checkpoint(&self) -> Result<String, TreeError> {
-        let size = self.catalog.audit_size().await.map_err(AuditError::from)?;
-        let hashes = self.leaf_hashes(size).await?;
-        let note = self.sign_consistent(&hashes, size).await?;
-        self.catalog
-            .put_setting(LATEST_SETTING, &note)
-            .await
-            .map_err(AuditError::from)?;
-        Ok(note)
+        let state = self.catalog.audit_state().await.map_err(AuditError::from)?;
+        match state {
+            Some(s) => {
+                Checkpoint::open(&s.note, &[self.verifier()])
+                    .map_err(|_| TreeError::Inconsistent)?;
+                Ok(s.note)
+            }
+            None if self.catalog.audit_size().await.map_err(AuditError::from)? == 0 => {
+                self.sign_consistent(None, &[], 0)
+            }
+            None => Err(TreeError::Inconsistent),
+        }
     }
 
     /// A signed checkpoint for the first `size` leaves (`size` ≤ the current size).
     pub async fn checkpoint_at(&self, size: u64) -> Result<String, TreeError> {
+        // The latest stored checkpoint first: appends store it with their leaves, so the
+        // leaves read next always cover it.
+        let last = self.latest().await?;
         let current = self.catalog.audit_size().await.map_err(AuditError::from)?;
         if size > current {
             return Err(TreeError::OutOfRange);
         }
         let hashes = self.leaf_hashes(current).await?;
-        self.sign_consistent(&hashes, size).await
+        self.sign_consistent(last, &hashes, size)
     }
 
     /// Signs the tree over `hashes[..size]` after checking it against the last signed
     /// checkpoint (in whichever direction the sizes lie).
-    async fn sign_consistent(&self, hashes: &[Hash], size: u64) -> Result<String, TreeError> {
-        if let Some(last) = self.latest().await? {
+    fn sign_consistent(
+        &self,
+        last: Option<Checkpoint>,
+        hashes: &[Hash],
+        size: u64,
+    ) -> Result<String, TreeError> {
+        if let Some(last) = last {
             if last.size as usize > hashes.len() {
                 return Err(TreeError::Inconsistent);
             }
@@ -120,15 +132,10 @@ impl TransparencyLog {
 
     /// The last checkpoint this vault stored, verified with its own key.
     async fn latest(&self) -> Result<Option<Checkpoint>, TreeError> {
-        let Some(note) = self
-            .catalog
-            .get_setting(LATEST_SETTING)
-            .await
-            .map_err(AuditError::from)?
-        else {
+        let Some(state) = self.catalog.audit_state().await.map_err(AuditError::from)? else {
             return Ok(None);
         };
-        Checkpoint::open(&note, &[self.verifier()])
+        Checkpoint::open(&state.note, &[self.verifier()])
             .map(Some)
             .map_err(|_| TreeError::Inconsistent)
     }

@@ -13,7 +13,9 @@ mod credentials;
 mod sqlite;
 
 pub use access::{AccessStore, CallSelector, GrantRecord, RequestRecord};
-pub use audit::AuditStore;
+pub use audit::{
+    AuditRecord, AuditRow, AuditState, AuditStore, AuditTip, BatchSeal, Sealer, StoredCheckpoint,
+};
 pub use credentials::{CredentialStore, FailureWindow, LoginRecord, PrincipalRecord, TokenRecord};
 pub use sqlite::SqliteCatalog;
 

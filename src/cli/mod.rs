@@ -3,6 +3,7 @@
 //! `CALLVAULT_ADDR` and `CALLVAULT_TOKEN`.
 
 mod access;
+mod audit;
 mod calls;
 mod client;
 mod ingest;
@@ -16,6 +17,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use audit::{AuditCommand, EXIT_AUDIT_BAD};
 pub use client::Client;
 pub use login::LoginArgs;
 pub use principals::{LocalArgs, PrincipalsCommand};
@@ -54,6 +56,9 @@ pub enum Command {
     Access(AccessCommand),
     /// Find a customer's calls through the keyed blind index.
     Search(SearchArgs),
+    /// Verify the audit log, print checkpoints and proofs, see who touched a call.
+    #[command(subcommand)]
+    Audit(AuditCommand),
 }
 
 /// `callvault access ...`.
@@ -283,6 +288,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Login(args) => login::run(args).await,
         Command::Access(cmd) => access::run(cmd).await,
         Command::Search(args) => access::search(args).await,
+        Command::Audit(cmd) => audit::run(cmd).await,
     }
 }
 

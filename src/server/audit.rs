@@ -1,5 +1,6 @@
-//! Handlers of `/v1/audit/*`: the signed checkpoint, the verifier key, raw leaves, and
-//! inclusion and consistency proofs. Readers: the compliance and auditor roles.
+//! Handlers of `/v1/audit/*`: the signed checkpoint, the verifier key, raw leaves,
+//! inclusion and consistency proofs, and search by call id. Readers: the compliance and
+//! auditor roles.
 
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
@@ -7,13 +8,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::problem::Problem;
 use super::{AppState, Authenticated};
 use crate::access::{self, Principal};
 use crate::audit::signed::TreeError;
 use crate::audit::{AuditEntry, Outcome};
+use crate::formats::validate_call_id;
 use crate::vault::VaultError;
 
 /// Most leaves returned by one `GET /v1/audit/entries`.
@@ -70,7 +72,7 @@ async fn refuse(state: &AppState, p: &Principal, origin: &str, event: &str) -> R
     Err(VaultError::Forbidden.into())
 }
 
-/// `GET /v1/audit/checkpoint`: a freshly signed checkpoint of the whole log.
+/// `GET /v1/audit/checkpoint`: the latest signed checkpoint of the whole log.
 pub async fn checkpoint(
     State(state): State<AppState>,
     auth: Authenticated,
@@ -166,4 +168,74 @@ pub async fn consistency(
             .map(|h| format!("{}\n", B64.encode(h)))
             .collect(),
     ))
+}
+
+/// Query of `GET /v1/audit/search`.
+#[derive(Debug, Deserialize)]
+pub struct SearchQuery {
+    call_id: String,
+    /// First index to return (for the next page: one past the last index seen).
+    #[serde(default)]
+    start: u64,
+}
+
+/// One hit of `GET /v1/audit/search`: who touched the object, when, how, under which grant.
+#[derive(Debug, Serialize)]
+pub struct SearchHit {
+    index: u64,
+    time: String,
+    actor: String,
+    roles: Vec<String>,
+    event: String,
+    outcome: Outcome,
+    grant: Option<String>,
+    purpose: Option<String>,
+    policies: Vec<String>,
+}
+
+/// `GET /v1/audit/search?call_id=X[&start=N]`: the entries naming call X, oldest first, at
+/// most [`crate::audit::MAX_SEARCH`] a page, from the object index. The search is audited.
+pub async fn search(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    q: Result<Query<SearchQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    require_reader(&state, &auth, "audit.search").await?;
+    let Query(q) = q.map_err(|_| Problem::bad_request("call_id is required"))?;
+    let call_id = validate_call_id(&q.call_id)
+        .map_err(|_| Problem::bad_request("call_id is not a valid call id"))?;
+    let hits = state
+        .vault
+        .audit
+        .search(call_id.as_str(), q.start)
+        .await
+        .map_err(VaultError::Audit)?;
+    let done = AuditEntry::new(
+        Some(&auth.principal),
+        "audit.search",
+        Outcome::Success,
+        &auth.origin,
+    )
+    .object(call_id.as_str());
+    state
+        .vault
+        .audit
+        .append(&done)
+        .await
+        .map_err(VaultError::Audit)?;
+    let hits: Vec<SearchHit> = hits
+        .into_iter()
+        .map(|(index, e)| SearchHit {
+            index,
+            time: e.time,
+            actor: e.actor,
+            roles: e.roles,
+            event: e.event,
+            outcome: e.outcome,
+            grant: e.grant,
+            purpose: e.purpose,
+            policies: e.policies,
+        })
+        .collect();
+    Ok(Json(hits).into_response())
 }

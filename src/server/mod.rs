@@ -85,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/audit/entries", get(audit::entries))
         .route("/v1/audit/proof/inclusion", get(audit::inclusion))
         .route("/v1/audit/proof/consistency", get(audit::consistency))
+        .route("/v1/audit/search", get(audit::search))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -17,7 +17,7 @@ pub use access::{CustomerIn, GrantView, NewRequest, QueryIn, RequestView, Step};
 pub use authorize::CallAccess;
 pub use error::VaultError;
 pub use ingest::{Receipt, Upload};
-pub use open::open_vault;
+pub use open::{open_audit, open_vault};
 pub use principals::{
     check_name, Actor, Enrolment, IssuedToken, LoginRequest, NewPrincipal, PrincipalError,
     PrincipalSummary, Session, TotpEnrolment, MAX_NAME_BYTES, SESSION_TTL_SECS,

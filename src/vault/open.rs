@@ -11,7 +11,7 @@ use crate::access::blind::BlindIndex;
 use crate::access::clock::SystemClock;
 use crate::audit::note::Signer;
 use crate::audit::signed::TransparencyLog;
-use crate::audit::AuditLog;
+use crate::audit::{AuditKeys, AuditLog, MacKey};
 use crate::catalog::Catalog;
 use crate::catalog::SqliteCatalog;
 use crate::config::{Config, StoreConfig};
@@ -32,6 +32,9 @@ const SIGNER_SETTING: &str = "audit.signer";
 const BLIND_SETTING: &str = "access.blind_index_key";
 const BLIND_ID: &str = "callvault-blind-index";
 const SIGNER_ID: &str = "callvault-audit-signer";
+/// Catalog setting holding the audit log's leaf MAC key, wrapped.
+const MAC_SETTING: &str = "audit.mac";
+const MAC_ID: &str = "callvault-audit-mac";
 
 /// Opens the vault described by `config`. With `dev`, a root key file is created under
 /// the data directory when missing.
@@ -75,9 +78,9 @@ pub async fn open_vault(config: &Config, dev: bool) -> anyhow::Result<Vault> {
     let root = load_root_key(config, dev, catalog.as_ref()).await?;
     let keys = KeyRing::from_root(&root, 1)?;
     check_root_key(&keys, catalog.as_ref()).await?;
-    let signer = load_audit_signer(&keys, catalog.as_ref(), &config.instance_name).await?;
-    let tlog = TransparencyLog::new(catalog.clone(), Arc::new(signer));
-    let blind = load_secret(&keys, catalog.as_ref(), BLIND_SETTING, BLIND_ID).await?;
+    let audit_keys = load_audit_keys(&keys, catalog.as_ref(), &config.instance_name).await?;
+    let tlog = TransparencyLog::new(catalog.clone(), audit_keys.signer.clone());
+    let blind = load_wrapped_secret(&keys, catalog.as_ref(), BLIND_SETTING, BLIND_ID).await?;
     let blind = BlindIndex::new(zeroize::Zeroizing::new(*blind.expose()));
     let authz = match &config.access.policy_dir {
         Some(dir) => Authorizer::load_dir(dir),
@@ -90,7 +93,7 @@ pub async fn open_vault(config: &Config, dev: bool) -> anyhow::Result<Vault> {
     };
     Ok(Vault {
         store,
-        audit: AuditLog::new(catalog.clone()),
+        audit: AuditLog::new(catalog.clone(), audit_keys),
         tlog,
         catalog,
         keys,
@@ -184,41 +187,63 @@ async fn check_root_key(keys: &KeyRing, catalog: &dyn Catalog) -> anyhow::Result
     Ok(())
 }
 
-/// The audit log's Ed25519 signing key: a random seed made at first start, kept in the
-/// catalog wrapped under the root key like a call's data key.
-async fn load_audit_signer(
+/// The audit log's keys: the Ed25519 checkpoint signer and the leaf MAC key, each a
+/// random secret made at first start and kept in the catalog wrapped under the root key.
+async fn load_audit_keys(
     keys: &KeyRing,
     catalog: &dyn Catalog,
     name: &str,
-) -> anyhow::Result<Signer> {
-    let seed = load_secret(keys, catalog, SIGNER_SETTING, SIGNER_ID).await?;
-    Signer::from_seed(*seed.expose(), name)
-        .map_err(|e| anyhow::anyhow!("instance_name is not a valid log name: {e}"))
+) -> anyhow::Result<AuditKeys> {
+    let seed = load_wrapped_secret(keys, catalog, SIGNER_SETTING, SIGNER_ID).await?;
+    let signer = Signer::from_seed(*seed.expose(), name)
+        .map_err(|e| anyhow::anyhow!("instance_name is not a valid log name: {e}"))?;
+    let mac = load_wrapped_secret(keys, catalog, MAC_SETTING, MAC_ID).await?;
+    Ok(AuditKeys::new(signer, MacKey::from_bytes(*mac.expose())))
 }
 
-/// A random 32-byte secret made at first start and kept in setting `setting`, wrapped
-/// under the root key (bound to `id`) like a call's data key.
-async fn load_secret(
+/// A random 32-byte secret kept in the setting `name`, wrapped under the root key with the
+/// binding `id`; made and stored when absent.
+async fn load_wrapped_secret(
     keys: &KeyRing,
     catalog: &dyn Catalog,
-    setting: &str,
+    name: &str,
     id: &str,
 ) -> anyhow::Result<DataKey> {
-    match catalog.get_setting(setting).await? {
-        Some(json) => {
-            let wrapped: WrappedKey = serde_json::from_str(&json)?;
-            keys.unwrap(id, &wrapped)
-                .map_err(|_| anyhow::anyhow!("keys: cannot unwrap the secret in {setting}"))
-        }
-        None => {
-            let secret = DataKey::generate();
-            catalog
-                .put_setting(setting, &serde_json::to_string(&keys.wrap(id, &secret))?)
-                .await?;
-            Ok(secret)
-        }
+    if let Some(json) = catalog.get_setting(name).await? {
+        let wrapped: WrappedKey = serde_json::from_str(&json)?;
+        return keys
+            .unwrap(id, &wrapped)
+            .map_err(|_| anyhow::anyhow!("keys: cannot unwrap the secret in setting {name}"));
     }
+    let secret = DataKey::generate();
+    catalog
+        .put_setting(name, &serde_json::to_string(&keys.wrap(id, &secret))?)
+        .await?;
+    Ok(secret)
 }
+
+/// The catalog and audit keys of an existing vault, for offline audit commands. Creates
+/// nothing: the catalog file must exist, and with no key configured the dev root key file
+/// under the data directory is used when present.
+pub async fn open_audit(config: &Config) -> anyhow::Result<(Arc<dyn Catalog>, AuditKeys)> {
+    use anyhow::Context;
+    let db = config.sqlite_path();
+    if !db.is_file() {
+        anyhow::bail!("no catalog at {}", db.display());
+    }
+    let catalog: Arc<dyn Catalog> = Arc::new(
+        SqliteCatalog::open(&db)
+            .await
+            .with_context(|| format!("opening the catalog {}", db.display()))?,
+    );
+    let dev = config.data_dir.join(DEV_ROOT_KEY_FILE).is_file();
+    let root = load_root_key(config, dev, catalog.as_ref()).await?;
+    let keys = KeyRing::from_root(&root, 1)?;
+    check_root_key(&keys, catalog.as_ref()).await?;
+    let audit = load_audit_keys(&keys, catalog.as_ref(), &config.instance_name).await?;
+    Ok((catalog, audit))
+}
+
 
 /// Creates `dir` (and parents) readable by the owner only.
 pub fn create_private_dir(dir: &Path) -> std::io::Result<PathBuf> {
