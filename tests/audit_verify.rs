@@ -76,6 +76,7 @@ fn edit_leaf(db: &Path, index: i64) {
 fn search_and_who_name_the_callers_of_a_call() {
     let server = TestServer::start();
     ingest(&server, CALL);
+    let request = server.grant("auditor", &[CALL]);
     assert_eq!(
         server
             .get("auditor", &format!("/v1/calls/{CALL}/transcript"))
@@ -93,6 +94,23 @@ fn search_and_who_name_the_callers_of_a_call() {
         .collect();
     assert!(events.contains(&("recorder", "call.ingest")), "{events:?}");
     assert!(events.iter().any(|(a, _)| *a == "auditor"), "{events:?}");
+    // The read names the grant it went through and the request's purpose.
+    let read = hits
+        .iter()
+        .find(|h| h["actor"] == "auditor" && h["event"] == "call.read.transcript")
+        .expect("the auditor's read");
+    assert!(
+        read["grant"]
+            .as_str()
+            .is_some_and(|g| g.starts_with("grant-")),
+        "{read}"
+    );
+    assert_eq!(read["purpose"], "test reads");
+    assert!(
+        events.contains(&("compliance", "access.approve")),
+        "{events:?}"
+    );
+    let _ = request;
     assert!(hits
         .iter()
         .all(|h| h["index"].is_u64() && h["time"].is_string()));

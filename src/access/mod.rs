@@ -100,12 +100,6 @@ impl Principal {
     }
 }
 
-/// Whether `p` may read the audit log (entries, checkpoints, proofs): compliance and
-/// auditors.
-pub fn may_read_audit(p: &Principal) -> bool {
-    p.has(Role::Compliance) || p.has(Role::Auditor)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

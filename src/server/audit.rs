@@ -1,6 +1,6 @@
 //! Handlers of `/v1/audit/*`: the signed checkpoint, the verifier key, raw leaves,
 //! inclusion and consistency proofs, and search by call id. Readers: the compliance and
-//! auditor roles.
+//! auditor roles (the `audit-readers` Cedar policy).
 
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::problem::Problem;
 use super::{AppState, Authenticated};
-use crate::access::{self, Principal};
+use crate::access::authz::{Action, Resource};
 use crate::audit::signed::TreeError;
 use crate::audit::{AuditEntry, Outcome};
 use crate::formats::validate_call_id;
@@ -50,26 +50,25 @@ impl From<TreeError> for Problem {
     }
 }
 
+/// Decides `read_audit` with the Cedar policies; a refusal is audited with the deciding
+/// policy ids before the caller hears of it.
 async fn require_reader(
     state: &AppState,
     auth: &Authenticated,
     event: &str,
 ) -> Result<(), Problem> {
-    if access::may_read_audit(&auth.principal) {
-        return Ok(());
-    }
-    refuse(state, &auth.principal, &auth.origin, event).await
-}
-
-async fn refuse(state: &AppState, p: &Principal, origin: &str, event: &str) -> Result<(), Problem> {
-    let entry = AuditEntry::new(Some(p), event, Outcome::Denied, origin).reason("forbidden");
     state
         .vault
-        .audit
-        .append(&entry)
-        .await
-        .map_err(VaultError::Audit)?;
-    Err(VaultError::Forbidden.into())
+        .authorize(
+            &auth.principal,
+            &auth.origin,
+            event,
+            Action::ReadAudit,
+            Resource::AuditLog,
+            None,
+        )
+        .await?;
+    Ok(())
 }
 
 /// `GET /v1/audit/checkpoint`: the latest signed checkpoint of the whole log.

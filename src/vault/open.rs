@@ -244,7 +244,6 @@ pub async fn open_audit(config: &Config) -> anyhow::Result<(Arc<dyn Catalog>, Au
     Ok((catalog, audit))
 }
 
-
 /// Creates `dir` (and parents) readable by the owner only.
 pub fn create_private_dir(dir: &Path) -> std::io::Result<PathBuf> {
     let mut b = std::fs::DirBuilder::new();
