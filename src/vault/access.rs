@@ -596,7 +596,11 @@ impl Vault {
             }
         } else if verdict == Verdict::Revoke {
             if let Some(g) = self.catalog.grant_of_request(id).await? {
+                let ids: Vec<String> = serde_json::from_str(&g.call_ids_json).map_err(corrupt)?;
                 entry = entry.grant(g.id);
+                for call in ids {
+                    entry = entry.object(call);
+                }
             }
         }
         if level == Level::Unmasked {
