@@ -275,7 +275,8 @@ impl Vault {
                     }
                 }
                 Err(e) if is_integrity(&e) => return Err(VaultError::Integrity),
-                Err(_) => return Err(VaultError::Integrity),
+                // The store failed underneath (outage, I/O): unavailable, not tampered.
+                Err(e) => return Err(VaultError::Store(crate::store::StoreError::Io(e))),
             }
         }
         serde_json::from_slice(&buf).map_err(|_| VaultError::Integrity)
