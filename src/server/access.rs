@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::problem::Problem;
 use super::{AppState, Authenticated};
-use crate::vault::{CustomerIn, NewRequest};
+use crate::vault::{CustomerIn, NewRequest, Verdict};
 
 /// Longest request id accepted in a path.
 const MAX_ID_LEN: usize = 64;
@@ -114,6 +114,22 @@ fn reason(b: Result<Json<Reason>, JsonRejection>) -> Result<Option<String>, Prob
     }
 }
 
+async fn decide(
+    state: AppState,
+    auth: Authenticated,
+    id: String,
+    b: Result<Json<Reason>, JsonRejection>,
+    verdict: Verdict,
+) -> Result<Response, Problem> {
+    check_id(&id)?;
+    let reason = reason(b)?;
+    let view = state
+        .vault
+        .decide_request(&auth.principal, &auth.origin, &id, reason, verdict)
+        .await?;
+    Ok(Json(view).into_response())
+}
+
 /// `POST /v1/access-requests/{id}/approve`.
 pub async fn approve(
     State(state): State<AppState>,
@@ -121,13 +137,7 @@ pub async fn approve(
     Path(id): Path<String>,
     b: Result<Json<Reason>, JsonRejection>,
 ) -> Result<Response, Problem> {
-    check_id(&id)?;
-    let reason = reason(b)?;
-    let view = state
-        .vault
-        .approve_request(&auth.principal, &auth.origin, &id, reason)
-        .await?;
-    Ok(Json(view).into_response())
+    decide(state, auth, id, b, Verdict::Approve).await
 }
 
 /// `POST /v1/access-requests/{id}/deny`.
@@ -137,13 +147,7 @@ pub async fn deny(
     Path(id): Path<String>,
     b: Result<Json<Reason>, JsonRejection>,
 ) -> Result<Response, Problem> {
-    check_id(&id)?;
-    let reason = reason(b)?;
-    let view = state
-        .vault
-        .deny_request(&auth.principal, &auth.origin, &id, reason)
-        .await?;
-    Ok(Json(view).into_response())
+    decide(state, auth, id, b, Verdict::Deny).await
 }
 
 /// `POST /v1/access-requests/{id}/revoke`.
@@ -153,13 +157,7 @@ pub async fn revoke(
     Path(id): Path<String>,
     b: Result<Json<Reason>, JsonRejection>,
 ) -> Result<Response, Problem> {
-    check_id(&id)?;
-    let reason = reason(b)?;
-    let view = state
-        .vault
-        .revoke_request(&auth.principal, &auth.origin, &id, reason)
-        .await?;
-    Ok(Json(view).into_response())
+    decide(state, auth, id, b, Verdict::Revoke).await
 }
 
 /// `POST /v1/calls/search` with exactly one of `phone`, `card_number`, `id_number`.

@@ -458,44 +458,10 @@ impl Vault {
         Ok(out)
     }
 
-    /// Approves a request (a second approval for an unmasked one); the last needed
-    /// approval resolves the calls and creates the grant.
-    pub async fn approve_request(
-        &self,
-        actor: &Principal,
-        origin: &str,
-        id: &str,
-        reason: Option<String>,
-    ) -> Result<RequestView, VaultError> {
-        self.decide_request(actor, origin, id, reason, Verdict::Approve)
-            .await
-    }
-
-    /// Denies a pending request.
-    pub async fn deny_request(
-        &self,
-        actor: &Principal,
-        origin: &str,
-        id: &str,
-        reason: Option<String>,
-    ) -> Result<RequestView, VaultError> {
-        self.decide_request(actor, origin, id, reason, Verdict::Deny)
-            .await
-    }
-
-    /// Revokes a pending or approved request and its grant (compliance, or the requester).
-    pub async fn revoke_request(
-        &self,
-        actor: &Principal,
-        origin: &str,
-        id: &str,
-        reason: Option<String>,
-    ) -> Result<RequestView, VaultError> {
-        self.decide_request(actor, origin, id, reason, Verdict::Revoke)
-            .await
-    }
-
-    async fn decide_request(
+    /// Approves (the last needed approval resolves the calls and creates the grant; an
+    /// unmasked request needs two), denies a pending request, or revokes a pending or
+    /// approved one and its grant.
+    pub async fn decide_request(
         &self,
         actor: &Principal,
         origin: &str,
@@ -773,10 +739,14 @@ fn is_compliance(p: &Principal) -> bool {
     p.has(crate::access::Role::Compliance)
 }
 
+/// What [`Vault::decide_request`] does to a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Verdict {
+pub enum Verdict {
+    /// Approve (compliance, not the requester, second factor).
     Approve,
+    /// Deny a pending request (compliance, not the requester).
     Deny,
+    /// Revoke a pending or approved request (compliance or the requester).
     Revoke,
 }
 

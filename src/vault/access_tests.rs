@@ -7,7 +7,7 @@ use crate::access::clock::ManualClock;
 use crate::access::{Principal, Role};
 use crate::config::Config;
 use crate::formats::{ImportOptions, TranscriptKind};
-use crate::vault::{open_vault, NewRequest, Upload, Vault, VaultError};
+use crate::vault::{open_vault, NewRequest, Upload, Vault, VaultError, Verdict};
 
 const CALL: &str = "c20260301-010048";
 
@@ -75,7 +75,13 @@ async fn a_grant_opens_at_approval_and_closes_exactly_at_not_after() {
     ));
     clock.advance(100); // approval time, not request time, starts the grant
     vault
-        .approve_request(&who("c1", Role::Compliance), "test", &r.id, None)
+        .decide_request(
+            &who("c1", Role::Compliance),
+            "test",
+            &r.id,
+            None,
+            Verdict::Approve,
+        )
         .await
         .unwrap();
     assert!(vault.transcript(&auditor, "test", CALL).await.is_ok());
@@ -99,16 +105,24 @@ async fn an_unmasked_grant_needs_two_distinct_approvers_and_a_second_factor() {
         .unwrap();
     let c1 = who("c1", Role::Compliance);
     let v = vault
-        .approve_request(&c1, "test", &r.id, None)
+        .decide_request(&c1, "test", &r.id, None, Verdict::Approve)
         .await
         .unwrap();
     assert_eq!(v.status, "pending");
     assert!(matches!(
-        vault.approve_request(&c1, "test", &r.id, None).await,
+        vault
+            .decide_request(&c1, "test", &r.id, None, Verdict::Approve)
+            .await,
         Err(VaultError::Forbidden)
     ));
     let v = vault
-        .approve_request(&who("c2", Role::Compliance), "test", &r.id, None)
+        .decide_request(
+            &who("c2", Role::Compliance),
+            "test",
+            &r.id,
+            None,
+            Verdict::Approve,
+        )
         .await
         .unwrap();
     assert_eq!(v.status, "approved");

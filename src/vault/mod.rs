@@ -13,7 +13,7 @@ mod principals;
 mod read;
 mod sealing;
 
-pub use access::{CustomerIn, GrantView, NewRequest, QueryIn, RequestView, Step};
+pub use access::{CustomerIn, GrantView, NewRequest, QueryIn, RequestView, Step, Verdict};
 pub use authorize::CallAccess;
 pub use error::VaultError;
 pub use ingest::{Receipt, Upload};
