@@ -56,8 +56,8 @@ async fn require_reader(
     state: &AppState,
     auth: &Authenticated,
     event: &str,
-) -> Result<(), Problem> {
-    state
+) -> Result<Vec<String>, Problem> {
+    let decision = state
         .vault
         .authorize(
             &auth.principal,
@@ -68,7 +68,7 @@ async fn require_reader(
             None,
         )
         .await?;
-    Ok(())
+    Ok(decision.policies)
 }
 
 /// `GET /v1/audit/checkpoint`: the latest signed checkpoint of the whole log.
@@ -199,7 +199,7 @@ pub async fn search(
     auth: Authenticated,
     q: Result<Query<SearchQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
-    require_reader(&state, &auth, "audit.search").await?;
+    let policies = require_reader(&state, &auth, "audit.search").await?;
     let Query(q) = q.map_err(|_| Problem::bad_request("call_id is required"))?;
     let call_id = validate_call_id(&q.call_id)
         .map_err(|_| Problem::bad_request("call_id is not a valid call id"))?;
@@ -215,7 +215,8 @@ pub async fn search(
         Outcome::Success,
         &auth.origin,
     )
-    .object(call_id.as_str());
+    .object(call_id.as_str())
+    .policies(policies);
     state
         .vault
         .audit
