@@ -12,16 +12,6 @@ use serde_json::{json, Value};
 
 const CALL: &str = "c20260301-010013";
 
-fn ingest(server: &TestServer, id: &str) {
-    let out = server
-        .cli("recorder")
-        .arg("ingest")
-        .arg(dev_corpus().join("calls").join(format!("{id}.json")))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "ingest {id} failed");
-}
-
 fn status(r: reqwest::blocking::Response) -> u16 {
     r.status().as_u16()
 }
@@ -89,7 +79,7 @@ fn act(server: &TestServer, who: &str, id: &str, verb: &str) -> reqwest::blockin
 #[test]
 fn an_auditor_reads_only_through_an_approved_unexpired_unrevoked_grant_and_every_step_is_audited() {
     let server = TestServer::start();
-    ingest(&server, CALL);
+    server.ingest(&[CALL]);
     let transcript = format!("/v1/calls/{CALL}/transcript");
     let start = audit_size(&server);
 
@@ -192,7 +182,7 @@ fn an_auditor_reads_only_through_an_approved_unexpired_unrevoked_grant_and_every
 #[test]
 fn a_grant_expires_on_the_server_clock() {
     let server = TestServer::start();
-    ingest(&server, CALL);
+    server.ingest(&[CALL]);
     let id = request(
         &server,
         "auditor",
@@ -283,8 +273,8 @@ fn break_glass_needs_two_distinct_approvers_and_customer_lookup_uses_the_blind_i
         .find(|(c, _)| c.starts_with("c2026"))
         .map(|(c, v)| (c.clone(), v[0].clone()))
         .expect("a dev call with a phone number");
-    ingest(&server, &call);
-    ingest(&server, CALL);
+    server.ingest(&[call.as_str()]);
+    server.ingest(&[CALL]);
     let start = audit_size(&server);
 
     // Unmasked: one approval leaves it pending; the same approver cannot count twice.
@@ -382,8 +372,8 @@ fn break_glass_needs_two_distinct_approvers_and_customer_lookup_uses_the_blind_i
 #[test]
 fn a_qa_reviewer_reads_its_agents_calls_without_a_grant_and_no_others() {
     let server = TestServer::start();
-    ingest(&server, CALL); // agent A1189, listed on the dev QA reviewer
-    ingest(&server, "c20260301-010048");
+    server.ingest(&[CALL]); // agent A1189, listed on the dev QA reviewer
+    server.ingest(&["c20260301-010048"]);
     let own = server.get("qa_reviewer", &format!("/v1/calls/{CALL}/transcript"));
     assert_eq!(own.status(), 200);
     let other = server.get("qa_reviewer", "/v1/calls/c20260301-010048/transcript");
@@ -411,7 +401,7 @@ fn a_qa_reviewer_reads_its_agents_calls_without_a_grant_and_no_others() {
 #[test]
 fn the_cli_requests_approves_lists_and_searches() {
     let server = TestServer::start();
-    ingest(&server, CALL);
+    server.ingest(&[CALL]);
     let run = |who: &str, args: &[&str]| {
         let out = server.cli(who).args(args).output().unwrap();
         (
@@ -460,7 +450,7 @@ fn the_cli_requests_approves_lists_and_searches() {
 #[test]
 fn a_refusal_without_any_permit_names_the_implicit_deny() {
     let server = TestServer::start();
-    ingest(&server, CALL);
+    server.ingest(&[CALL]);
     let start = audit_size(&server);
     assert_eq!(
         status(server.get("auditor", &format!("/v1/calls/{CALL}"))),

@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{dev_corpus, TestServer};
+use common::TestServer;
 use serde_json::Value;
 
 fn verify(args: &[&str], files: &Path) -> bool {
@@ -20,26 +20,12 @@ fn verify(args: &[&str], files: &Path) -> bool {
     out.status.success()
 }
 
-fn ingest(server: &TestServer, id: &str) {
-    let out = server
-        .cli("recorder")
-        .arg("ingest")
-        .arg(dev_corpus().join("calls").join(format!("{id}.json")))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn the_independent_verifier_accepts_checkpoints_and_proofs_and_refuses_tampering() {
     let server = TestServer::start();
     let dir = tempfile::tempdir().unwrap();
     let files = dir.path();
-    ingest(&server, "c20260301-010048");
+    server.ingest(&["c20260301-010048"]);
     server.grant("auditor", &["c20260301-010048"]);
     assert_eq!(
         server
@@ -135,7 +121,7 @@ fn the_independent_verifier_accepts_checkpoints_and_proofs_and_refuses_tampering
     );
 
     // More activity, a second checkpoint, and the consistency proof between them.
-    ingest(&server, "c20260301-010063");
+    server.ingest(&["c20260301-010063"]);
     let note2 = server
         .get("auditor", "/v1/audit/checkpoint")
         .text()

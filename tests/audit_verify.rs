@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{bin, dev_corpus, TestServer};
+use common::{bin, TestServer};
 use serde_json::Value;
 
 const CALL: &str = "c20260301-010048";
@@ -20,15 +20,6 @@ fn ok(out: Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
-}
-
-fn ingest(server: &TestServer, id: &str) {
-    ok(server
-        .cli("recorder")
-        .arg("ingest")
-        .arg(dev_corpus().join("calls").join(format!("{id}.json")))
-        .output()
-        .unwrap());
 }
 
 fn verify(data: &Path, checkpoint: Option<&Path>) -> Output {
@@ -75,7 +66,7 @@ fn edit_leaf(db: &Path, index: i64) {
 #[test]
 fn search_and_who_name_the_callers_of_a_call() {
     let server = TestServer::start();
-    ingest(&server, CALL);
+    server.ingest(&[CALL]);
     let request = server.grant("auditor", &[CALL]);
     assert_eq!(
         server
@@ -146,14 +137,14 @@ fn search_and_who_name_the_callers_of_a_call() {
 #[test]
 fn verify_passes_and_catches_a_rollback_and_an_edited_entry() {
     let server = TestServer::start();
-    ingest(&server, CALL);
+    server.ingest(&[CALL]);
     let data = server.stop();
     let outside = tempfile::tempdir().unwrap();
     let earlier = outside.path().join("earlier");
     copy_catalog(data.path(), &earlier);
 
     let server = TestServer::start_in(data, &[]);
-    ingest(&server, "c20260301-010063");
+    server.ingest(&["c20260301-010063"]);
     let note = ok(server
         .cli("auditor")
         .args(["audit", "checkpoint"])

@@ -7,7 +7,7 @@ mod common;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use common::{dev_corpus, TestServer};
+use common::TestServer;
 use serde_json::Value;
 
 const A: &str = "c20260301-010013";
@@ -41,18 +41,9 @@ fn assert_integrity_problem(server: &TestServer, path: &str) {
     assert_eq!(body["detail"], "integrity check failed");
 }
 
+/// Ingests `ids` and grants the auditor access to them.
 fn ingest(server: &TestServer, ids: &[&str]) {
-    let mut cmd = server.cli("recorder");
-    cmd.arg("ingest");
-    for id in ids {
-        cmd.arg(dev_corpus().join("calls").join(format!("{id}.json")));
-    }
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    server.ingest(ids);
     server.grant("auditor", ids);
 }
 

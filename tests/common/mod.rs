@@ -126,6 +126,21 @@ impl TestServer {
             .unwrap()
     }
 
+    /// Uploads dev-corpus calls (transcript and audio) as the recorder, through the CLI.
+    pub fn ingest(&self, ids: &[&str]) {
+        let mut cmd = self.cli("recorder");
+        cmd.arg("ingest");
+        for id in ids {
+            cmd.arg(dev_corpus().join("calls").join(format!("{id}.json")));
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// `POST path` with a JSON body as `who`.
     pub fn post(
         &self,
