@@ -315,6 +315,7 @@ fn a_regulator_downloads_only_exports_addressed_to_it() {
     let other = Resource::Export {
         id: "e-2",
         recipient: "another-regulator",
+        requester: OTHER,
     };
     check(
         &decide(
@@ -327,5 +328,33 @@ fn a_regulator_downloads_only_exports_addressed_to_it() {
         ),
         Deny,
         "foreign export",
+    );
+}
+
+#[test]
+fn nobody_approves_an_export_they_created() {
+    let own = Resource::Export {
+        id: "e-3",
+        recipient: "regulator",
+        requester: ME,
+    };
+    check(
+        &decide(&authz(), &[R::Compliance], A::ApproveExport, own, None, true),
+        Forbid("forbid-self-approved-export"),
+        "own export",
+    );
+}
+
+#[test]
+fn approving_an_export_takes_a_second_factor() {
+    let other = Resource::Export {
+        id: "e-4",
+        recipient: "regulator",
+        requester: OTHER,
+    };
+    check(
+        &decide(&authz(), &[R::Compliance], A::ApproveExport, other, None, false),
+        Forbid("forbid-approval-without-second-factor"),
+        "no second factor",
     );
 }

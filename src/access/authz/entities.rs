@@ -177,9 +177,16 @@ fn resource(
             store.push(request_entity(uids, r, me.clone())?);
             me
         }
-        Resource::Export { id, recipient } => {
+        Resource::Export {
+            id,
+            recipient,
+            requester,
+        } => {
             let me = uid(&uids.export, id);
-            let attrs = HashMap::from([("recipient".to_owned(), uids.user_expr(recipient))]);
+            let attrs = HashMap::from([
+                ("recipient".to_owned(), uids.user_expr(recipient)),
+                ("requester".to_owned(), uids.user_expr(requester)),
+            ]);
             store.push(Entity::new(me.clone(), attrs, HashSet::new())?);
             me
         }

@@ -11,6 +11,7 @@ const NOW: i64 = 1_700_000_000;
 const ME: &str = "me";
 const MY_AGENT: &str = "agent-1";
 const OTHER_AGENT: &str = "agent-9";
+const OTHER: &str = "someone-else";
 
 /// What a row expects: allowed by a named permit, refused by a named forbid, or refused
 /// by default (no policy named).
@@ -71,9 +72,10 @@ fn resource_for(action: Action, request: &RequestFacts) -> Resource<'_> {
         ReadAudit => Resource::AuditLog,
         ManagePrincipals => Resource::Principals,
         ManageKeys => Resource::Keys,
-        DownloadExport => Resource::Export {
+        ApproveExport | DownloadExport => Resource::Export {
             id: "e-1",
             recipient: ME,
+            requester: OTHER,
         },
     }
 }
@@ -163,6 +165,7 @@ const TABLE: &[(Role, Action, Want, Want)] = &[
     (R::Recorder, A::ManageKeys, Deny, Deny),
     (R::Recorder, A::PlaceHold, Deny, Deny),
     (R::Recorder, A::CreateExport, FR, FR),
+    (R::Recorder, A::ApproveExport, FR, FR),
     (R::Recorder, A::DownloadExport, FR, FR),
     (R::QaReviewer, A::Ingest, Deny, Deny),
     (R::QaReviewer, A::ListCalls, LC, LC),
@@ -180,6 +183,7 @@ const TABLE: &[(Role, Action, Want, Want)] = &[
     (R::QaReviewer, A::ManageKeys, Deny, Deny),
     (R::QaReviewer, A::PlaceHold, Deny, Deny),
     (R::QaReviewer, A::CreateExport, Deny, Deny),
+    (R::QaReviewer, A::ApproveExport, Deny, Deny),
     (R::QaReviewer, A::DownloadExport, Deny, Deny),
     (R::Auditor, A::Ingest, Deny, Deny),
     (R::Auditor, A::ListCalls, LC, LC),
@@ -197,6 +201,7 @@ const TABLE: &[(Role, Action, Want, Want)] = &[
     (R::Auditor, A::ManageKeys, Deny, Deny),
     (R::Auditor, A::PlaceHold, Deny, Deny),
     (R::Auditor, A::CreateExport, Deny, Deny),
+    (R::Auditor, A::ApproveExport, Deny, Deny),
     (R::Auditor, A::DownloadExport, Deny, Deny),
     (R::Compliance, A::Ingest, Deny, Deny),
     (R::Compliance, A::ListCalls, LC, LC),
@@ -213,8 +218,9 @@ const TABLE: &[(Role, Action, Want, Want)] = &[
     (R::Compliance, A::ManagePrincipals, Deny, Deny),
     (R::Compliance, A::ManageKeys, Deny, Deny),
     (R::Compliance, A::PlaceHold, Allow("compliance-places-holds"), Allow("compliance-places-holds")),
-    (R::Compliance, A::CreateExport, Deny, Allow("compliance-creates-exports-through-grant")),
-    (R::Compliance, A::DownloadExport, Deny, Deny),
+    (R::Compliance, A::CreateExport, Allow("compliance-creates-exports"), Allow("compliance-creates-exports")),
+    (R::Compliance, A::ApproveExport, Allow("compliance-approves-exports"), Allow("compliance-approves-exports")),
+    (R::Compliance, A::DownloadExport, Allow("compliance-downloads-exports"), Allow("compliance-downloads-exports")),
     (R::Regulator, A::Ingest, Deny, Deny),
     (R::Regulator, A::ListCalls, Deny, Deny),
     (R::Regulator, A::ReadMetadata, Deny, Deny),
@@ -231,6 +237,7 @@ const TABLE: &[(Role, Action, Want, Want)] = &[
     (R::Regulator, A::ManageKeys, Deny, Deny),
     (R::Regulator, A::PlaceHold, Deny, Deny),
     (R::Regulator, A::CreateExport, Deny, Deny),
+    (R::Regulator, A::ApproveExport, Deny, Deny),
     (R::Regulator, A::DownloadExport, Allow("regulator-downloads-own-exports"), Allow("regulator-downloads-own-exports")),
     (R::Admin, A::Ingest, Allow("ingest"), Allow("ingest")),
     (R::Admin, A::ListCalls, LC, LC),
@@ -248,6 +255,7 @@ const TABLE: &[(Role, Action, Want, Want)] = &[
     (R::Admin, A::ManageKeys, Allow("admin-manages-keys"), Allow("admin-manages-keys")),
     (R::Admin, A::PlaceHold, Deny, Deny),
     (R::Admin, A::CreateExport, FA, FA),
+    (R::Admin, A::ApproveExport, FA, FA),
     (R::Admin, A::DownloadExport, FA, FA),
 ];
 

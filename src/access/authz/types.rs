@@ -40,13 +40,15 @@ pub enum Action {
     PlaceHold,
     /// Build an export.
     CreateExport,
+    /// Approve (and so start building) an export another principal created.
+    ApproveExport,
     /// Download an export.
     DownloadExport,
 }
 
 impl Action {
     /// Every action, in a fixed order.
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::Ingest,
         Action::ListCalls,
         Action::ReadMetadata,
@@ -63,6 +65,7 @@ impl Action {
         Action::ManageKeys,
         Action::PlaceHold,
         Action::CreateExport,
+        Action::ApproveExport,
         Action::DownloadExport,
     ];
 
@@ -85,6 +88,7 @@ impl Action {
             Action::ManageKeys => "manage_keys",
             Action::PlaceHold => "place_hold",
             Action::CreateExport => "create_export",
+            Action::ApproveExport => "approve_export",
             Action::DownloadExport => "download_export",
         }
     }
@@ -189,6 +193,8 @@ pub enum Resource<'a> {
         id: &'a str,
         /// The principal the export is addressed to.
         recipient: &'a str,
+        /// The principal who created the export.
+        requester: &'a str,
     },
     /// The principal registry.
     Principals,
