@@ -10,6 +10,7 @@
 mod access;
 mod audit;
 mod credentials;
+mod exports;
 mod sqlite;
 
 pub use access::{AccessStore, CallSelector, GrantRecord, RequestRecord};
@@ -17,6 +18,7 @@ pub use audit::{
     AuditRecord, AuditRow, AuditState, AuditStore, AuditTip, BatchSeal, Sealer, StoredCheckpoint,
 };
 pub use credentials::{CredentialStore, FailureWindow, LoginRecord, PrincipalRecord, TokenRecord};
+pub use exports::{ExportRecord, ExportStore};
 pub use sqlite::SqliteCatalog;
 
 use async_trait::async_trait;
@@ -109,9 +111,9 @@ pub enum CatalogError {
 }
 
 /// The vault's metadata store: calls and settings here; the audit leaves, credentials and
-/// access requests in the sub-traits, each in its own file.
+/// access requests, exports in the sub-traits, each in its own file.
 #[async_trait]
-pub trait Catalog: AuditStore + CredentialStore + AccessStore + Send + Sync {
+pub trait Catalog: AuditStore + CredentialStore + AccessStore + ExportStore + Send + Sync {
     /// Stores `rec` unless its call id exists; then returns the existing row unchanged.
     /// Atomic (a unique constraint decides), so concurrent inserts of one id yield exactly
     /// one [`InsertOutcome::Inserted`].

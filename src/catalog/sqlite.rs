@@ -19,6 +19,7 @@ use super::{CallRecord, CallSummary, Catalog, CatalogError, InsertOutcome};
 mod access;
 mod audit;
 mod credentials;
+mod exports;
 
 /// The schema migrations, embedded at compile time.
 static MIGRATOR: Migrator = sqlx::migrate!("src/catalog/migrations");

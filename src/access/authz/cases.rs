@@ -339,7 +339,14 @@ fn nobody_approves_an_export_they_created() {
         requester: ME,
     };
     check(
-        &decide(&authz(), &[R::Compliance], A::ApproveExport, own, None, true),
+        &decide(
+            &authz(),
+            &[R::Compliance],
+            A::ApproveExport,
+            own,
+            None,
+            true,
+        ),
         Forbid("forbid-self-approved-export"),
         "own export",
     );
@@ -353,7 +360,14 @@ fn approving_an_export_takes_a_second_factor() {
         requester: OTHER,
     };
     check(
-        &decide(&authz(), &[R::Compliance], A::ApproveExport, other, None, false),
+        &decide(
+            &authz(),
+            &[R::Compliance],
+            A::ApproveExport,
+            other,
+            None,
+            false,
+        ),
         Forbid("forbid-approval-without-second-factor"),
         "no second factor",
     );
