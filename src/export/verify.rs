@@ -1,0 +1,1 @@
+//! Offline verification of export bundles (see the verifier branch).
