@@ -64,6 +64,25 @@ pub struct Config {
     pub redaction: RedactionConfig,
     /// Authorization settings.
     pub access: AccessConfig,
+    /// Export bundle settings.
+    #[serde(default)]
+    pub export: ExportConfig,
+}
+
+/// Export bundle settings.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExportConfig {
+    /// The `Source-Organization` written to every bundle's `bag-info.txt`.
+    pub source_organization: String,
+}
+
+impl Default for ExportConfig {
+    fn default() -> Self {
+        Self {
+            source_organization: "callvault".into(),
+        }
+    }
 }
 
 /// Authorization settings.
@@ -202,6 +221,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             redaction: RedactionConfig::default(),
             access: AccessConfig::default(),
+            export: ExportConfig::default(),
         }
     }
 }

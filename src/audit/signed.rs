@@ -53,16 +53,26 @@ impl TransparencyLog {
         self.signer.verifier()
     }
 
+    /// The leaf hashes of the first `size` leaves, read a page at a time so that only the
+    /// hashes (32 bytes a leaf), never all the leaves, are in memory at once.
     async fn leaf_hashes(&self, size: u64) -> Result<Vec<Hash>, TreeError> {
-        let leaves = self
-            .catalog
-            .audit_entries(0, size)
-            .await
-            .map_err(AuditError::from)?;
-        if leaves.len() as u64 != size {
-            return Err(TreeError::Inconsistent);
+        const PAGE: u64 = 16_384;
+        let mut hashes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        let mut start = 0;
+        while start < size {
+            let end = size.min(start + PAGE);
+            let leaves = self
+                .catalog
+                .audit_entries(start, end)
+                .await
+                .map_err(AuditError::from)?;
+            if leaves.len() as u64 != end - start {
+                return Err(TreeError::Inconsistent);
+            }
+            hashes.extend(leaves.iter().map(|l| merkle::leaf_hash(l)));
+            start = end;
         }
-        Ok(leaves.iter().map(|l| merkle::leaf_hash(l)).collect())
+        Ok(hashes)
     }
 
     /// The latest checkpoint, as signed and stored by the last append (the empty tree's,
@@ -157,6 +167,36 @@ impl TransparencyLog {
             checkpoint_note: note,
         }
         .to_text())
+    }
+
+    /// C2SP tlog-proofs that each leaf of `indices` is in the tree of `size`, all against
+    /// one checkpoint signed for that size, which is returned first. Reads the leaves once
+    /// however many proofs are asked for.
+    pub async fn inclusion_batch(
+        &self,
+        indices: &[u64],
+        size: u64,
+    ) -> Result<(String, Vec<String>), TreeError> {
+        if indices.iter().any(|&i| i >= size) {
+            return Err(TreeError::OutOfRange);
+        }
+        let note = self.checkpoint_at(size).await?;
+        let hashes = self.leaf_hashes(size).await?;
+        let proofs = indices
+            .iter()
+            .map(|&index| {
+                let path = merkle::inclusion_proof(&hashes, index, size)
+                    .map_err(|_| TreeError::OutOfRange)?;
+                Ok(TlogProof {
+                    extra: None,
+                    index,
+                    hashes: path,
+                    checkpoint_note: note.clone(),
+                }
+                .to_text())
+            })
+            .collect::<Result<_, TreeError>>()?;
+        Ok((note, proofs))
     }
 
     /// The RFC 6962 consistency proof between the trees of `old` and `new` leaves.

@@ -111,7 +111,7 @@ pub enum CatalogError {
 }
 
 /// The vault's metadata store: calls and settings here; the audit leaves, credentials and
-/// access requests, exports in the sub-traits, each in its own file.
+/// access requests and exports in the sub-traits, each in its own file.
 #[async_trait]
 pub trait Catalog: AuditStore + CredentialStore + AccessStore + ExportStore + Send + Sync {
     /// Stores `rec` unless its call id exists; then returns the existing row unchanged.

@@ -185,7 +185,8 @@ async fn decide(
     print_request(&v)
 }
 
-async fn send(
+/// Sends a JSON request and reads the JSON answer.
+pub(super) async fn send(
     client: &Client,
     method: Method,
     path: &str,

@@ -1,12 +1,13 @@
-//! `callvault keys generate`.
+//! `callvault keys generate|show`.
 
 use anyhow::Context;
 
 use super::KeysCommand;
 use crate::seal::RootKey;
+use crate::vault::published_keys;
 
 /// Runs a `keys` subcommand.
-pub fn run(cmd: KeysCommand) -> anyhow::Result<()> {
+pub async fn run(cmd: KeysCommand) -> anyhow::Result<()> {
     match cmd {
         KeysCommand::Generate { out } => {
             if out.exists() {
@@ -19,6 +20,16 @@ pub fn run(cmd: KeysCommand) -> anyhow::Result<()> {
                 "wrote a new root key to {} (keep it secret; losing it loses every call)",
                 out.display()
             );
+            Ok(())
+        }
+        KeysCommand::Show { export, local } => {
+            let keys = published_keys(&local.config()?).await?;
+            if export {
+                println!("{}", keys.export_openssh);
+            } else {
+                println!("export signing key: {}", keys.export_openssh);
+                println!("audit log key:      {}", keys.audit_vkey);
+            }
             Ok(())
         }
     }

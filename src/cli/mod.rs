@@ -6,6 +6,7 @@ mod access;
 mod audit;
 mod calls;
 mod client;
+mod export;
 mod ingest;
 mod keys;
 mod login;
@@ -56,6 +57,9 @@ pub enum Command {
     Access(AccessCommand),
     /// Find a customer's calls through the keyed blind index.
     Search(SearchArgs),
+    /// Regulator exports: create, approve, follow the build, download the bundle.
+    #[command(subcommand)]
+    Export(export::ExportCommand),
     /// Verify the audit log, print checkpoints and proofs, see who touched a call.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -274,6 +278,16 @@ pub enum KeysCommand {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// Print the vault's public keys: the export signing key (OpenSSH) and the audit
+    /// log's verifier key. Reads the catalog offline; creates nothing.
+    Show {
+        /// Print only the export signing key, one `ssh-ed25519 …` line.
+        #[arg(long)]
+        export: bool,
+        /// Where the vault is.
+        #[command(flatten)]
+        local: principals::LocalArgs,
+    },
 }
 
 /// Runs a parsed command line.
@@ -283,7 +297,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ingest(args) => ingest::run(args).await,
         Command::Calls(cmd) => calls::run(cmd).await,
         Command::Redact(args) => redact::run(args),
-        Command::Keys(cmd) => keys::run(cmd),
+        Command::Keys(cmd) => keys::run(cmd).await,
+        Command::Export(cmd) => export::run(cmd).await,
         Command::Principals(cmd) => principals::run(cmd).await,
         Command::Login(args) => login::run(args).await,
         Command::Access(cmd) => access::run(cmd).await,

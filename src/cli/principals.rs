@@ -57,6 +57,16 @@ pub enum PrincipalsCommand {
         #[command(flatten)]
         local: LocalArgs,
     },
+    /// Register the age recipient (age1…) that exports to a regulator default to.
+    SetRecipient {
+        /// The principal's name.
+        name: String,
+        /// An age X25519 recipient, `age1…` (from `age-keygen -y key.txt`).
+        recipient: String,
+        /// Where the vault is.
+        #[command(flatten)]
+        local: LocalArgs,
+    },
     /// Disable a principal and revoke all its tokens at once.
     Revoke {
         /// The principal's name.
@@ -83,6 +93,12 @@ pub struct LocalArgs {
 
 impl LocalArgs {
     async fn open(&self) -> anyhow::Result<Vault> {
+        let config = self.config()?;
+        open_vault(&config, self.dev).await
+    }
+
+    /// The configuration these arguments select, validated.
+    pub fn config(&self) -> anyhow::Result<Config> {
         let mut config = if self.dev {
             Config::load_env_only()?
         } else {
@@ -92,7 +108,7 @@ impl LocalArgs {
             config.data_dir = d.clone();
         }
         config.validate()?;
-        open_vault(&config, self.dev).await
+        Ok(config)
     }
 }
 
@@ -141,6 +157,16 @@ pub async fn run(cmd: PrincipalsCommand) -> anyhow::Result<()> {
             let vault = local.open().await?;
             let list = vault.list_principals().await?;
             print_list(&list, json);
+            Ok(())
+        }
+        PrincipalsCommand::SetRecipient {
+            name,
+            recipient,
+            local,
+        } => {
+            let vault = local.open().await?;
+            vault.set_recipient(&actor, &name, &recipient).await?;
+            println!("exports to {name} are now encrypted to {recipient} by default");
             Ok(())
         }
         PrincipalsCommand::Revoke { name, local } => {

@@ -18,7 +18,7 @@ const MAX_ID_LEN: usize = 64;
 
 /// Turns a JSON body (or its rejection) into a value or a problem. Serde's messages can
 /// quote submitted values, so none is echoed.
-fn body<T: DeserializeOwned>(b: Result<Json<T>, JsonRejection>) -> Result<T, Problem> {
+pub(super) fn body<T: DeserializeOwned>(b: Result<Json<T>, JsonRejection>) -> Result<T, Problem> {
     match b {
         Ok(Json(v)) => Ok(v),
         Err(JsonRejection::MissingJsonContentType(_)) => Err(Problem::new(

@@ -24,14 +24,15 @@ pub const CREDENTIALS_FILE: &str = "dev-credentials.json";
 pub const LOGINS_FILE: &str = "dev-logins.json";
 
 /// The dev principals and their roles; `compliance2` is a second compliance person for
-/// four-eyes steps.
-pub const DEV_PRINCIPALS: [(&str, Role); 7] = [
+/// four-eyes steps, `regulator2` a second regulator (exports are addressed to one).
+pub const DEV_PRINCIPALS: [(&str, Role); 8] = [
     ("recorder", Role::Recorder),
     ("qa_reviewer", Role::QaReviewer),
     ("auditor", Role::Auditor),
     ("compliance", Role::Compliance),
     ("compliance2", Role::Compliance),
     ("regulator", Role::Regulator),
+    ("regulator2", Role::Regulator),
     ("admin", Role::Admin),
 ];
 
@@ -231,5 +232,5 @@ async fn still_valid(
 fn random_password() -> String {
     let mut raw = Zeroizing::new([0u8; 18]);
     rand::rngs::OsRng.fill_bytes(raw.as_mut());
-    URL_SAFE_NO_PAD.encode(raw.as_ref())
+    URL_SAFE_NO_PAD.encode(&raw[..])
 }

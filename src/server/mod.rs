@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod calls;
 pub mod dev;
+mod exports;
 mod login;
 mod metrics;
 pub mod problem;
@@ -80,6 +81,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/access-requests/{id}/approve", post(access::approve))
         .route("/v1/access-requests/{id}/deny", post(access::deny))
         .route("/v1/access-requests/{id}/revoke", post(access::revoke))
+        .route("/v1/exports", post(exports::create))
+        .route("/v1/exports/{id}", get(exports::show))
+        .route("/v1/exports/{id}/approve", post(exports::approve))
+        .route("/v1/exports/{id}/bundle", get(exports::bundle))
+        .route("/v1/keys/export", get(exports::public_key))
         .route("/v1/audit/checkpoint", get(audit::checkpoint))
         .route("/v1/audit/key", get(audit::key))
         .route("/v1/audit/entries", get(audit::entries))

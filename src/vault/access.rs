@@ -197,7 +197,7 @@ pub struct RequestView {
     pub grant: Option<GrantView>,
 }
 
-fn check_text(field: &str, text: &str, required: bool) -> Result<(), VaultError> {
+pub(super) fn check_text(field: &str, text: &str, required: bool) -> Result<(), VaultError> {
     if required && text.trim().is_empty() {
         return Err(VaultError::Invalid(format!("{field} must not be empty")));
     }
@@ -359,7 +359,7 @@ impl Vault {
         })
     }
 
-    fn store_query(&self, q: QueryIn) -> Result<String, VaultError> {
+    pub(super) fn store_query(&self, q: QueryIn) -> Result<String, VaultError> {
         check_time("query.from", &q.from)?;
         check_time("query.to", &q.to)?;
         if let Some(a) = &q.agent_id {
@@ -383,7 +383,7 @@ impl Vault {
     }
 
     /// The calls a stored query selects now.
-    async fn resolve_query(&self, query_json: &str) -> Result<Vec<String>, VaultError> {
+    pub(super) async fn resolve_query(&self, query_json: &str) -> Result<Vec<String>, VaultError> {
         let q: StoredQuery = serde_json::from_str(query_json).map_err(corrupt)?;
         let sel = CallSelector {
             agent_id: q.agent_id,

@@ -7,6 +7,7 @@ mod access;
 mod access_tests;
 mod authorize;
 mod error;
+mod export;
 mod ingest;
 mod open;
 mod principals;
@@ -16,8 +17,9 @@ mod sealing;
 pub use access::{CustomerIn, GrantView, NewRequest, QueryIn, RequestView, Step, Verdict};
 pub use authorize::CallAccess;
 pub use error::VaultError;
+pub use export::{Bundle, ExportView, NewExport};
 pub use ingest::{Receipt, Upload};
-pub use open::{open_audit, open_vault};
+pub use open::{open_audit, open_vault, published_keys, PublishedKeys};
 pub use principals::{
     check_name, Actor, Enrolment, IssuedToken, LoginRequest, NewPrincipal, PrincipalError,
     PrincipalSummary, Session, TotpEnrolment, MAX_NAME_BYTES, SESSION_TTL_SECS,
@@ -32,6 +34,7 @@ use crate::access::clock::Clock;
 use crate::audit::signed::TransparencyLog;
 use crate::audit::AuditLog;
 use crate::catalog::Catalog;
+use crate::export::key::ExportKey;
 use crate::redact::Policy;
 use crate::seal::{Backend, KeyRing};
 use crate::store::BlobStore;
@@ -75,4 +78,8 @@ pub struct Vault {
     pub clock: Arc<dyn Clock>,
     /// The keyed blind index of customer identifiers.
     pub blind: BlindIndex,
+    /// Signs the tag manifest of export bundles.
+    pub export_key: ExportKey,
+    /// The `Source-Organization` of export bundles.
+    pub source_organization: String,
 }

@@ -15,6 +15,7 @@ use crate::audit::{AuditKeys, AuditLog, MacKey};
 use crate::catalog::Catalog;
 use crate::catalog::SqliteCatalog;
 use crate::config::{Config, StoreConfig};
+use crate::export::key::ExportKey;
 use crate::redact::Policy;
 use crate::seal::{Backend, DataKey, KdfParams, KeyRing, RootKey, WrappedKey};
 use crate::store::BlobStore;
@@ -35,6 +36,8 @@ const SIGNER_ID: &str = "callvault-audit-signer";
 /// Catalog setting holding the audit log's leaf MAC key, wrapped.
 const MAC_SETTING: &str = "audit.mac";
 const MAC_ID: &str = "callvault-audit-mac";
+const EXPORT_KEY_SETTING: &str = "export.signer";
+const EXPORT_KEY_ID: &str = "callvault-export-signer";
 
 /// Opens the vault described by `config`. With `dev`, a root key file is created under
 /// the data directory when missing.
@@ -82,6 +85,14 @@ pub async fn open_vault(config: &Config, dev: bool) -> anyhow::Result<Vault> {
     let tlog = TransparencyLog::new(catalog.clone(), audit_keys.signer.clone());
     let blind = load_wrapped_secret(&keys, catalog.as_ref(), BLIND_SETTING, BLIND_ID).await?;
     let blind = BlindIndex::new(zeroize::Zeroizing::new(*blind.expose()));
+    let export_key = load_export_key(&keys, catalog.as_ref()).await?;
+    let interrupted = catalog.fail_interrupted_exports().await?;
+    if interrupted > 0 {
+        tracing::warn!(
+            interrupted,
+            "export builds cut short by the last stop marked failed"
+        );
+    }
     let authz = match &config.access.policy_dir {
         Some(dir) => Authorizer::load_dir(dir),
         None => Authorizer::builtin(),
@@ -109,6 +120,8 @@ pub async fn open_vault(config: &Config, dev: bool) -> anyhow::Result<Vault> {
         authz,
         clock: Arc::new(SystemClock),
         blind,
+        export_key,
+        source_organization: config.export.source_organization.clone(),
     })
 }
 
@@ -201,6 +214,13 @@ async fn load_audit_keys(
     Ok(AuditKeys::new(signer, MacKey::from_bytes(*mac.expose())))
 }
 
+/// The Ed25519 key that signs export bundles: a random seed made at first start and kept
+/// in the catalog wrapped under the root key.
+async fn load_export_key(keys: &KeyRing, catalog: &dyn Catalog) -> anyhow::Result<ExportKey> {
+    let seed = load_wrapped_secret(keys, catalog, EXPORT_KEY_SETTING, EXPORT_KEY_ID).await?;
+    Ok(ExportKey::from_seed(seed.expose()))
+}
+
 /// A random 32-byte secret kept in the setting `name`, wrapped under the root key with the
 /// binding `id`; made and stored when absent.
 async fn load_wrapped_secret(
@@ -242,6 +262,33 @@ pub async fn open_audit(config: &Config) -> anyhow::Result<(Arc<dyn Catalog>, Au
     check_root_key(&keys, catalog.as_ref()).await?;
     let audit = load_audit_keys(&keys, catalog.as_ref(), &config.instance_name).await?;
     Ok((catalog, audit))
+}
+
+/// The public keys an existing vault publishes, read offline (for `callvault keys show`).
+pub struct PublishedKeys {
+    /// The audit log's note verifier key, `name+keyid+base64`.
+    pub audit_vkey: String,
+    /// The export signing key, OpenSSH `ssh-ed25519 …` form.
+    pub export_openssh: String,
+}
+
+/// The public keys of the vault under `config`; creates nothing (see [`open_audit`]).
+pub async fn published_keys(config: &Config) -> anyhow::Result<PublishedKeys> {
+    let db = config.sqlite_path();
+    if !db.is_file() {
+        anyhow::bail!("no catalog at {}", db.display());
+    }
+    let catalog = SqliteCatalog::open(&db).await?;
+    let dev = config.data_dir.join(DEV_ROOT_KEY_FILE).is_file();
+    let root = load_root_key(config, dev, &catalog).await?;
+    let keys = KeyRing::from_root(&root, 1)?;
+    check_root_key(&keys, &catalog).await?;
+    let audit = load_audit_keys(&keys, &catalog, &config.instance_name).await?;
+    let export = load_export_key(&keys, &catalog).await?;
+    Ok(PublishedKeys {
+        audit_vkey: audit.signer.vkey(),
+        export_openssh: export.public_openssh(),
+    })
 }
 
 /// Creates `dir` (and parents) readable by the owner only.

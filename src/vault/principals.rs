@@ -264,6 +264,32 @@ impl Vault {
         Ok(revoked)
     }
 
+    /// Registers the age X25519 recipient (`age1…`) that exports to `name` default to.
+    /// Audited as `principal.recipient`.
+    pub async fn set_recipient(
+        &self,
+        actor: &Actor,
+        name: &str,
+        recipient: &str,
+    ) -> Result<(), PrincipalError> {
+        if recipient.len() > 200 || recipient.parse::<age::x25519::Recipient>().is_err() {
+            return Err(PrincipalError::Invalid(
+                "the recipient is not an age X25519 recipient (age1…)",
+            ));
+        }
+        if self.catalog.get_principal(name).await?.is_none() {
+            return Err(PrincipalError::NotFound);
+        }
+        self.catalog.set_recipient(name, recipient).await?;
+        let entry = actor.entry(
+            "principal.recipient",
+            Outcome::Success,
+            &principal_object(name),
+        );
+        self.audit.append(&entry).await?;
+        Ok(())
+    }
+
     /// Every principal with what credentials it has, ordered by name.
     pub async fn list_principals(&self) -> Result<Vec<PrincipalSummary>, PrincipalError> {
         let mut out = Vec::new();

@@ -47,6 +47,22 @@ pub struct CallMetadata {
     pub audio_sha256: Option<String>,
 }
 
+impl From<&CallRecord> for CallMetadata {
+    fn from(rec: &CallRecord) -> Self {
+        CallMetadata {
+            call_id: rec.call_id.clone(),
+            started_at: rec.started_at.clone(),
+            agent_id: rec.agent_id.clone(),
+            language: rec.language.clone(),
+            has_audio: rec.has_audio,
+            duration_s: rec.duration_s,
+            ingested_at: rec.created_at.clone(),
+            transcript_sha256: rec.transcript_sha256.clone(),
+            audio_sha256: rec.audio_sha256.clone(),
+        }
+    }
+}
+
 impl Vault {
     /// One page of calls, ordered by id, after `after`.
     pub async fn list_calls(
@@ -89,17 +105,7 @@ impl Vault {
             .await?;
         self.audit_read(actor, origin, event, call_id, &access)
             .await?;
-        Ok(CallMetadata {
-            call_id: rec.call_id,
-            started_at: rec.started_at,
-            agent_id: rec.agent_id,
-            language: rec.language,
-            has_audio: rec.has_audio,
-            duration_s: rec.duration_s,
-            ingested_at: rec.created_at,
-            transcript_sha256: rec.transcript_sha256,
-            audio_sha256: rec.audio_sha256,
-        })
+        Ok(CallMetadata::from(&rec))
     }
 
     /// The caller's role view of a call's transcript.
