@@ -316,3 +316,108 @@ async fn settings_are_created_and_replaced() {
         Some("v2")
     );
 }
+
+fn export(id: &str) -> crate::catalog::ExportRecord {
+    crate::catalog::ExportRecord {
+        id: id.into(),
+        case_id: "case-1".into(),
+        legal_basis: "inquiry".into(),
+        call_ids_json: r#"["c1"]"#.into(),
+        regulator: "regulator".into(),
+        recipient: "age1example".into(),
+        requested_by: "compliance".into(),
+        requested_at: 100,
+        approved_by: None,
+        approved_at: None,
+        state: "pending".into(),
+        files_done: 0,
+        files_total: 0,
+        bundle_blob: None,
+        bundle_bytes: None,
+        bundle_sha256: None,
+        failure: None,
+    }
+}
+
+#[tokio::test]
+async fn an_export_is_approved_once_and_never_by_its_creator() {
+    use crate::catalog::ExportStore;
+    let (_dir, catalog) = open_temp().await;
+    catalog.insert_export(&export("exp-1")).await.unwrap();
+    assert!(matches!(
+        catalog.insert_export(&export("exp-1")).await,
+        Err(CatalogError::Conflict(_))
+    ));
+    assert!(!catalog
+        .approve_export("exp-1", "compliance", 200)
+        .await
+        .unwrap());
+    let (a, b) = tokio::join!(
+        catalog.approve_export("exp-1", "compliance2", 200),
+        catalog.approve_export("exp-1", "compliance3", 200)
+    );
+    assert_eq!(
+        [a.unwrap(), b.unwrap()].iter().filter(|w| **w).count(),
+        1,
+        "exactly one approval wins"
+    );
+    let rec = catalog.get_export("exp-1").await.unwrap().unwrap();
+    assert_eq!(rec.state, "building");
+    catalog.export_progress("exp-1", 3, 8).await.unwrap();
+    catalog
+        .finish_export("exp-1", "exports/exp-1.tar.age", 1234, "ab")
+        .await
+        .unwrap();
+    let rec = catalog.get_export("exp-1").await.unwrap().unwrap();
+    assert_eq!(
+        (rec.state.as_str(), rec.files_done, rec.bundle_bytes),
+        ("ready", 8, Some(1234))
+    );
+    assert!(catalog.fail_export("exp-1", "late").await.is_ok());
+    assert_eq!(
+        catalog.get_export("exp-1").await.unwrap().unwrap().state,
+        "ready"
+    );
+}
+
+#[tokio::test]
+async fn builds_cut_short_by_a_stop_are_marked_failed_at_start() {
+    use crate::catalog::ExportStore;
+    let (_dir, catalog) = open_temp().await;
+    catalog.insert_export(&export("exp-2")).await.unwrap();
+    catalog.insert_export(&export("exp-3")).await.unwrap();
+    assert!(catalog
+        .approve_export("exp-2", "compliance2", 1)
+        .await
+        .unwrap());
+    assert_eq!(catalog.fail_interrupted_exports().await.unwrap(), 1);
+    let rec = catalog.get_export("exp-2").await.unwrap().unwrap();
+    assert_eq!(
+        (rec.state.as_str(), rec.failure.as_deref()),
+        ("failed", Some("interrupted"))
+    );
+    assert_eq!(
+        catalog.get_export("exp-3").await.unwrap().unwrap().state,
+        "pending"
+    );
+}
+
+#[tokio::test]
+async fn a_recipient_is_registered_only_on_an_existing_principal() {
+    use crate::catalog::ExportStore;
+    let (_dir, catalog) = open_temp().await;
+    assert!(matches!(
+        catalog.set_recipient("nobody", "age1x").await,
+        Err(CatalogError::Conflict(_))
+    ));
+    catalog
+        .upsert_principal(&principal("regulator"))
+        .await
+        .unwrap();
+    catalog.set_recipient("regulator", "age1a").await.unwrap();
+    catalog.set_recipient("regulator", "age1b").await.unwrap();
+    assert_eq!(
+        catalog.recipient_of("regulator").await.unwrap().as_deref(),
+        Some("age1b")
+    );
+}
