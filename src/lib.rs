@@ -10,6 +10,8 @@ pub mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+/// Regulator export bundles: BagIt, deterministic pax tar, age, SSHSIG.
+pub mod export;
 pub mod formats;
 pub mod redact;
 pub mod seal;

@@ -47,9 +47,12 @@
 //! there, never from the bundle.
 
 pub mod bag;
+mod error;
 pub mod key;
 pub mod pack;
 pub mod verify;
+
+pub use error::ExportError;
 
 /// The namespace of the SSH signature over the tag manifest.
 pub const SIG_NAMESPACE: &str = "callvault-export";
