@@ -10,6 +10,13 @@ Usage:
   verify_audit.py --vkey VKEY checkpoint NOTE_FILE
   verify_audit.py --vkey VKEY inclusion --leaf-b64 B64 PROOF_FILE
   verify_audit.py --vkey VKEY consistency --old NOTE_FILE --new NOTE_FILE PROOF_FILE
+  verify_audit.py --vkey VKEY bundle DIR
+
+`bundle DIR` checks the audit material of an unpacked export bundle (DIR is its
+`callvault-export-<id>` directory): DIR/data/audit/checkpoint.txt, then for
+every DIR/data/audit/entries/<n>.json its <n>.tlog-proof (index n, embedded
+note byte-equal to checkpoint.txt, inclusion of the exact .json bytes). A
+proof without an entry, an entry without a proof and an empty set are refused.
 
 VKEY is `name+hexkeyid+base64(0x01 || public key)`; --vkey may be repeated and
 `--vkey @FILE` reads it from a file. FILE `-` is standard input. Add
@@ -21,6 +28,7 @@ import argparse
 import base64
 import binascii
 import hashlib
+import os
 import re
 import sys
 
@@ -276,6 +284,54 @@ def cmd_consistency(args, keys):
     return f"consistency OK: origin={old[0]} {old[1]} -> {new[1]}"
 
 
+ENTRY_NAME = re.compile(r"^([0-9]{12,})\.(json|tlog-proof)$")
+
+
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def bundle_entries(entries_dir):
+    """Maps each index to its entry and proof file names; refuses anything else."""
+    pairs = {}
+    for name in sorted(os.listdir(entries_dir)):
+        m = ENTRY_NAME.match(name)
+        if not m or (len(m.group(1)) > 12 and m.group(1).startswith("0")):
+            raise Refused(f"bundle: unexpected file entries/{name}")
+        pair = pairs.setdefault(int(m.group(1)), {})
+        if m.group(2) in pair:
+            raise Refused(f"bundle: two files for entries/{name}")
+        pair[m.group(2)] = os.path.join(entries_dir, name)
+    return pairs
+
+
+def cmd_bundle(args, keys):
+    audit_dir = os.path.join(args.dir, "data", "audit")
+    checkpoint_path = os.path.join(audit_dir, "checkpoint.txt")
+    origin, size, root = load_checkpoint(checkpoint_path, keys, args.origin)
+    checkpoint_bytes = read_bytes(checkpoint_path)
+    pairs = bundle_entries(os.path.join(audit_dir, "entries"))
+    if not pairs:
+        raise Refused("bundle: no audit entries")
+    for n, pair in sorted(pairs.items()):
+        if "json" not in pair:
+            raise Refused(f"bundle: proof {n:012d}.tlog-proof has no entry")
+        if "tlog-proof" not in pair:
+            raise Refused(f"bundle: entry {n:012d}.json has no proof")
+        index, path, note = parse_tlog_proof(read_text(pair["tlog-proof"]))
+        if index != n:
+            raise Refused(f"bundle: proof {n:012d}.tlog-proof is for index {index}")
+        if note.encode("utf-8") != checkpoint_bytes:
+            raise Refused(f"bundle: proof {n:012d}.tlog-proof is against another checkpoint")
+        leaf = read_bytes(pair["json"])
+        try:
+            verify_inclusion(hashlib.sha256(b"\x00" + leaf).digest(), index, size, path, root)
+        except Refused as e:
+            raise Refused(f"bundle: entry {n:012d}: {e}") from None
+    return f"bundle OK: {len(pairs)} entries in origin={origin} size={size}"
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--vkey", action="append", required=True,
@@ -291,6 +347,8 @@ def parse_args(argv):
     p.add_argument("--old", required=True, help="older signed checkpoint note")
     p.add_argument("--new", required=True, help="newer signed checkpoint note")
     p.add_argument("proof_file", help="base64 hashes, one per line")
+    p = sub.add_parser("bundle", help="verify the audit proofs of an unpacked export bundle")
+    p.add_argument("dir", help="the callvault-export-<id> directory")
     return parser.parse_args(argv)
 
 
@@ -303,7 +361,7 @@ def load_vkey(arg):
 def main(argv=None):
     args = parse_args(argv)
     commands = {"checkpoint": cmd_checkpoint, "inclusion": cmd_inclusion,
-                "consistency": cmd_consistency}
+                "consistency": cmd_consistency, "bundle": cmd_bundle}
     try:
         keys = [VerifierKey(load_vkey(v)) for v in args.vkey]
         print(commands[args.command](args, keys))

@@ -4,6 +4,7 @@
 
 mod access;
 mod audit;
+mod bundle;
 mod calls;
 mod client;
 mod export;
@@ -19,6 +20,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 pub use audit::{AuditCommand, EXIT_AUDIT_BAD};
+pub use bundle::{BundleCommand, EXIT_BUNDLE_BAD};
 pub use client::Client;
 pub use login::LoginArgs;
 pub use principals::{LocalArgs, PrincipalsCommand};
@@ -63,6 +65,9 @@ pub enum Command {
     /// Verify the audit log, print checkpoints and proofs, see who touched a call.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Check an export bundle offline (no vault or configuration needed).
+    #[command(subcommand)]
+    Bundle(BundleCommand),
 }
 
 /// `callvault access ...`.
@@ -304,6 +309,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Access(cmd) => access::run(cmd).await,
         Command::Search(args) => access::search(args).await,
         Command::Audit(cmd) => audit::run(cmd).await,
+        Command::Bundle(cmd) => bundle::run(cmd),
     }
 }
 
