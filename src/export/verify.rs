@@ -23,6 +23,7 @@ use self::audit::KeySource;
 use self::bagit::{Alg, SIGNATURE, TAGMANIFEST};
 use self::scan::Bag;
 use crate::audit::note::Verifier;
+use crate::export::key::verify_sshsig;
 use crate::export::SIG_NAMESPACE;
 
 pub use self::scan::{MAX_KEPT_FILE, MAX_KEPT_TOTAL};
@@ -227,13 +228,9 @@ fn check_signature(bag: &Bag, signer: &ssh_key::PublicKey) -> Result<String, Str
         .ok_or_else(|| format!("{SIGNATURE} is missing"))?;
     let armored = std::str::from_utf8(armored).map_err(|_| format!("{SIGNATURE} is not UTF-8"))?;
     let fingerprint = signer.fingerprint(ssh_key::HashAlg::Sha256);
-    let sig = ssh_key::SshSig::from_pem(armored).map_err(|_| format!("{SIGNATURE} is malformed"))?;
-    if sig.namespace() != SIG_NAMESPACE {
-        return Err(format!("the signature is not in namespace {SIG_NAMESPACE}"));
-    }
-    signer
-        .verify(SIG_NAMESPACE, message, &sig)
-        .map_err(|_| format!("the signature does not verify with {fingerprint}"))?;
+    verify_sshsig(signer, message, armored).map_err(|_| {
+        format!("{SIGNATURE} does not verify with {fingerprint} in namespace {SIG_NAMESPACE}")
+    })?;
     Ok(format!("{TAGMANIFEST} signed by {fingerprint}"))
 }
 
