@@ -26,7 +26,7 @@ pub fn new_token() -> ApiToken {
     rand::rngs::OsRng.fill_bytes(raw.as_mut());
     let secret = Zeroizing::new(format!(
         "{TOKEN_PREFIX}{}",
-        URL_SAFE_NO_PAD.encode(raw.as_ref())
+        URL_SAFE_NO_PAD.encode(&raw[..])
     ));
     let hash = hash_token(&secret);
     ApiToken { secret, hash }

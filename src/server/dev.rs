@@ -231,5 +231,5 @@ async fn still_valid(
 fn random_password() -> String {
     let mut raw = Zeroizing::new([0u8; 18]);
     rand::rngs::OsRng.fill_bytes(raw.as_mut());
-    URL_SAFE_NO_PAD.encode(raw.as_ref())
+    URL_SAFE_NO_PAD.encode(&raw[..])
 }
