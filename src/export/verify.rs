@@ -149,7 +149,12 @@ pub fn verify_bundle<R: Read>(
     };
     report.pass(
         "tar",
-        format!("{} files under {}{}/", bag.files.len(), crate::export::BAG_PREFIX, bag.id),
+        format!(
+            "{} files under {}{}/",
+            bag.files.len(),
+            crate::export::BAG_PREFIX,
+            bag.id
+        ),
     );
     check_bag(&mut report, &bag, signer, log_key);
     VerifyReport { checks: report.0 }
@@ -197,7 +202,10 @@ fn check_bag(
         Ok((note, key, detail)) => {
             report.pass("checkpoint", detail);
             match audit::check_inclusion(bag, note, &key) {
-                Ok(n) => report.pass("inclusion-proofs", format!("{n} entries included in the checkpoint")),
+                Ok(n) => report.pass(
+                    "inclusion-proofs",
+                    format!("{n} entries included in the checkpoint"),
+                ),
                 Err(problems) => report.fail("inclusion-proofs", first_and_count(&problems)),
             }
         }
@@ -252,9 +260,13 @@ fn check_custody(bag: &Bag) -> Result<String, String> {
         return Err(format!("{CUSTODY} names another export than bag-info.txt"));
     }
     if id != bag.id {
-        return Err(format!("{CUSTODY} names another export than the bag directory"));
+        return Err(format!(
+            "{CUSTODY} names another export than the bag directory"
+        ));
     }
-    Ok(format!("export {id} in custody record, bag-info.txt and bag directory"))
+    Ok(format!(
+        "export {id} in custody record, bag-info.txt and bag directory"
+    ))
 }
 
 /// The export id of a custody record.

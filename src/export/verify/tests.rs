@@ -49,11 +49,22 @@ fn payload(log: &Signer) -> BTreeMap<String, Vec<u8>> {
     let mut put = |p: &str, b: Vec<u8>| files.insert(p.to_owned(), b);
     put("data/calls/c1/metadata.json", br#"{"call":"c1"}"#.to_vec());
     put("data/calls/c1/transcript.json", br#"{"turns":[]}"#.to_vec());
-    put("data/calls/c1/audio.wav", (0..1500u32).map(|i| i as u8).collect());
+    put(
+        "data/calls/c1/audio.wav",
+        (0..1500u32).map(|i| i as u8).collect(),
+    );
     put("data/calls/c1/redaction-report.json", b"{}".to_vec());
-    put("data/custody.json", format!(r#"{{"export_id":"{ID}"}}"#).into_bytes());
-    put("data/audit/log-key.txt", format!("{}\n", log.vkey()).into_bytes());
-    let leaves: Vec<Vec<u8>> = (0..3).map(|i| format!(r#"{{"i":{i}}}"#).into_bytes()).collect();
+    put(
+        "data/custody.json",
+        format!(r#"{{"export_id":"{ID}"}}"#).into_bytes(),
+    );
+    put(
+        "data/audit/log-key.txt",
+        format!("{}\n", log.vkey()).into_bytes(),
+    );
+    let leaves: Vec<Vec<u8>> = (0..3)
+        .map(|i| format!(r#"{{"i":{i}}}"#).into_bytes())
+        .collect();
     let hashes: Vec<Hash> = leaves.iter().map(|l| leaf_hash(l)).collect();
     let frontier = Frontier::from_source(&hashes, 3).unwrap();
     let checkpoint = Checkpoint {
@@ -72,7 +83,10 @@ fn payload(log: &Signer) -> BTreeMap<String, Vec<u8>> {
             checkpoint_note: note.clone(),
         };
         put(&format!("data/audit/entries/{i:012}.json"), leaf.clone());
-        put(&format!("data/audit/entries/{i:012}.tlog-proof"), proof.to_text().into_bytes());
+        put(
+            &format!("data/audit/entries/{i:012}.tlog-proof"),
+            proof.to_text().into_bytes(),
+        );
     }
     files
 }
@@ -130,7 +144,8 @@ fn unpack(keys: &Keys, bundle: &[u8]) -> Vec<(String, Vec<u8>)> {
 fn repack(keys: &Keys, entries: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut tar = tar::Builder::new(Vec::new());
     for (path, bytes) in entries {
-        tar.append_pax_extensions([("path", path.as_bytes())]).unwrap();
+        tar.append_pax_extensions([("path", path.as_bytes())])
+            .unwrap();
         let mut header = tar::Header::new_ustar();
         if header.set_path(path).is_err() {
             header.set_path("unsafe-name-see-pax").unwrap();
@@ -184,12 +199,23 @@ fn a_good_bundle_passes_every_check() {
     let names: Vec<&str> = report.checks.iter().map(|c| c.name).collect();
     assert_eq!(names, CHECK_NAMES);
     let checkpoint = &report.check("checkpoint").unwrap().detail;
-    assert!(checkpoint.contains("data/audit/log-key.txt"), "{checkpoint}");
-    assert!(report.check("inclusion-proofs").unwrap().detail.starts_with("3 entries"));
+    assert!(
+        checkpoint.contains("data/audit/log-key.txt"),
+        "{checkpoint}"
+    );
+    assert!(report
+        .check("inclusion-proofs")
+        .unwrap()
+        .detail
+        .starts_with("3 entries"));
 
     let given = verify(&keys, &bundle, Some(&keys.log.verifier()));
     assert!(given.ok(), "{given:#?}");
-    assert!(given.check("checkpoint").unwrap().detail.contains("--log-key"));
+    assert!(given
+        .check("checkpoint")
+        .unwrap()
+        .detail
+        .contains("--log-key"));
 }
 
 #[test]
@@ -202,7 +228,11 @@ fn an_altered_payload_byte_fails_the_payload_manifests() {
     let report = tampered(|e| file(e, "data/calls/c1/audio.wav")[700] ^= 1);
     assert_first_failure(&report, "manifest-sha256");
     assert!(!report.check("manifest-sha512").unwrap().ok);
-    assert!(report.check("manifest-sha256").unwrap().detail.contains("audio.wav"));
+    assert!(report
+        .check("manifest-sha256")
+        .unwrap()
+        .detail
+        .contains("audio.wav"));
 }
 
 #[test]
@@ -224,7 +254,11 @@ fn an_altered_signature_fails_the_signature_check() {
         sig[at] = if sig[at] == b'A' { b'B' } else { b'A' };
     });
     assert_first_failure(&report, "signature");
-    assert!(report.check("checkpoint").unwrap().detail.starts_with("not run"));
+    assert!(report
+        .check("checkpoint")
+        .unwrap()
+        .detail
+        .starts_with("not run"));
 }
 
 #[test]
@@ -243,14 +277,24 @@ fn a_wrong_identity_fails_at_age_and_runs_nothing_else() {
     let other = age::x25519::Identity::generate();
     let report = verify_bundle(bundle.as_slice(), &other, &keys.export.public_key(), None);
     assert_first_failure(&report, "age");
-    assert!(report.checks[1..].iter().all(|c| c.detail.starts_with("not run: ")));
+    assert!(report.checks[1..]
+        .iter()
+        .all(|c| c.detail.starts_with("not run: ")));
 }
 
 #[test]
 fn a_truncated_age_layer_fails_at_age() {
     let keys = keys();
     let bundle = build(&keys, payload(&keys.log));
-    for len in [0, 1, 40, 200, bundle.len() / 2, bundle.len() - 17, bundle.len() - 1] {
+    for len in [
+        0,
+        1,
+        40,
+        200,
+        bundle.len() / 2,
+        bundle.len() - 17,
+        bundle.len() - 1,
+    ] {
         let report = verify(&keys, &bundle[..len], None);
         assert_first_failure(&report, "age");
     }
@@ -266,12 +310,20 @@ fn an_altered_proof_fails_the_manifests_and_if_signed_the_inclusion_proofs() {
 
     let keys = keys();
     let mut files = payload(&keys.log);
-    let proof = files.get_mut("data/audit/entries/000000000001.tlog-proof").unwrap();
-    let text = String::from_utf8(proof.clone()).unwrap().replace("index 1\n", "index 2\n");
+    let proof = files
+        .get_mut("data/audit/entries/000000000001.tlog-proof")
+        .unwrap();
+    let text = String::from_utf8(proof.clone())
+        .unwrap()
+        .replace("index 1\n", "index 2\n");
     *proof = text.into_bytes();
     let report = verify(&keys, &build(&keys, files), None);
     assert_first_failure(&report, "inclusion-proofs");
-    assert!(report.check("inclusion-proofs").unwrap().detail.contains("000000000001"));
+    assert!(report
+        .check("inclusion-proofs")
+        .unwrap()
+        .detail
+        .contains("000000000001"));
 }
 
 #[test]
@@ -283,7 +335,11 @@ fn a_checkpoint_signed_by_another_key_fails_the_checkpoint_check() {
     files.insert("data/audit/checkpoint.txt".into(), forged);
     let report = verify(&keys, &build(&keys, files), None);
     assert_first_failure(&report, "checkpoint");
-    assert!(report.check("inclusion-proofs").unwrap().detail.starts_with("not run"));
+    assert!(report
+        .check("inclusion-proofs")
+        .unwrap()
+        .detail
+        .starts_with("not run"));
 
     let mut cp_edit = tampered(|e| {
         let cp = file(e, "data/audit/checkpoint.txt");
@@ -344,14 +400,19 @@ fn unsorted_duplicate_or_foreign_paths_fail_the_tar_check() {
     assert_first_failure(&report, "tar");
     let report = tampered(|e| e.push((format!("{DIR}data/../../x"), vec![])));
     assert_first_failure(&report, "tar");
-    assert!(report.checks[2..].iter().all(|c| c.detail.starts_with("not run: ")));
+    assert!(report.checks[2..]
+        .iter()
+        .all(|c| c.detail.starts_with("not run: ")));
 }
 
 #[test]
 fn a_custody_record_for_another_export_fails_the_custody_check() {
     let keys = keys();
     let mut files = payload(&keys.log);
-    files.insert("data/custody.json".into(), br#"{"export_id":"exp-2"}"#.to_vec());
+    files.insert(
+        "data/custody.json".into(),
+        br#"{"export_id":"exp-2"}"#.to_vec(),
+    );
     let report = verify(&keys, &build(&keys, files), None);
     assert_first_failure(&report, "custody");
 }
