@@ -121,10 +121,22 @@ impl BagInfo {
         let date = render_date(self.bagging_date)?;
         let oxum = payload_oxum(payload);
         let checks = [
-            (&self.source_organization, "Source-Organization must be one clean line"),
-            (&self.external_identifier, "External-Identifier must be one clean line"),
-            (&self.legal_basis, "Callvault-Legal-Basis must be one clean line"),
-            (&self.regulator, "Callvault-Regulator must be one clean line"),
+            (
+                &self.source_organization,
+                "Source-Organization must be one clean line",
+            ),
+            (
+                &self.external_identifier,
+                "External-Identifier must be one clean line",
+            ),
+            (
+                &self.legal_basis,
+                "Callvault-Legal-Basis must be one clean line",
+            ),
+            (
+                &self.regulator,
+                "Callvault-Regulator must be one clean line",
+            ),
         ];
         for (value, complaint) in checks {
             if !is_clean_value(value) {
@@ -157,19 +169,31 @@ pub fn payload_oxum(payload: &[PayloadEntry]) -> String {
 /// [`ExportError::InvalidPath`] with the reason (the path itself is not repeated).
 pub fn validate_payload_path(path: &str) -> Result<(), ExportError> {
     let Some(rest) = path.strip_prefix(PAYLOAD_DIR) else {
-        return Err(ExportError::InvalidPath("a payload path must start with data/"));
+        return Err(ExportError::InvalidPath(
+            "a payload path must start with data/",
+        ));
     };
     if path.contains('\\') {
-        return Err(ExportError::InvalidPath("a payload path must not hold a backslash"));
+        return Err(ExportError::InvalidPath(
+            "a payload path must not hold a backslash",
+        ));
     }
     if path.contains('\0') {
-        return Err(ExportError::InvalidPath("a payload path must not hold a NUL"));
+        return Err(ExportError::InvalidPath(
+            "a payload path must not hold a NUL",
+        ));
     }
     for segment in rest.split('/') {
         match segment {
-            "" => return Err(ExportError::InvalidPath("a payload path has an empty segment")),
+            "" => {
+                return Err(ExportError::InvalidPath(
+                    "a payload path has an empty segment",
+                ))
+            }
             "." | ".." => {
-                return Err(ExportError::InvalidPath("a payload path has a . or .. segment"))
+                return Err(ExportError::InvalidPath(
+                    "a payload path has a . or .. segment",
+                ))
             }
             _ => {}
         }
@@ -263,7 +287,9 @@ fn is_clean_value(value: &str) -> bool {
 /// `YYYY-MM-DD`, four-digit years only.
 fn render_date(date: time::Date) -> Result<String, ExportError> {
     if !(0..=9999).contains(&date.year()) {
-        return Err(ExportError::InvalidInfo("Bagging-Date year must have four digits"));
+        return Err(ExportError::InvalidInfo(
+            "Bagging-Date year must have four digits",
+        ));
     }
     Ok(format!(
         "{:04}-{:02}-{:02}",

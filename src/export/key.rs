@@ -71,7 +71,10 @@ impl ExportKey {
 impl std::fmt::Debug for ExportKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ExportKey")
-            .field("public", &self.private.fingerprint(HashAlg::Sha256).to_string())
+            .field(
+                "public",
+                &self.private.fingerprint(HashAlg::Sha256).to_string(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -111,12 +114,18 @@ mod tests {
     #[test]
     fn the_same_seed_gives_the_same_key_and_signature() {
         assert_eq!(key().public_openssh(), key().public_openssh());
-        assert_eq!(key().sign_sshsig(b"m").unwrap(), key().sign_sshsig(b"m").unwrap());
+        assert_eq!(
+            key().sign_sshsig(b"m").unwrap(),
+            key().sign_sshsig(b"m").unwrap()
+        );
     }
 
     #[test]
     fn generated_keys_differ() {
-        assert_ne!(ExportKey::generate().public_openssh(), ExportKey::generate().public_openssh());
+        assert_ne!(
+            ExportKey::generate().public_openssh(),
+            ExportKey::generate().public_openssh()
+        );
     }
 
     #[test]

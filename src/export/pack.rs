@@ -7,8 +7,8 @@ use sha2::{Digest, Sha256, Sha512};
 
 use super::bag::{
     validate_export_id, validate_payload_path, BagInfo, PayloadEntry, TagFiles, BAGIT_PATH,
-    BAG_INFO_PATH, MANIFEST_SHA256_PATH, MANIFEST_SHA512_PATH, SIGNATURE_PATH,
-    TAGMANIFEST_PATH, VERIFY_SCRIPT_PATH,
+    BAG_INFO_PATH, MANIFEST_SHA256_PATH, MANIFEST_SHA512_PATH, SIGNATURE_PATH, TAGMANIFEST_PATH,
+    VERIFY_SCRIPT_PATH,
 };
 use super::key::ExportKey;
 use super::{ExportError, BAG_PREFIX};
@@ -254,10 +254,15 @@ fn pack_pass<W: Write>(
                 append_header(tar, &full_path, expected.size, spec.mtime)?;
                 let mut reader = source.open(&expected.path)?;
                 let sink: &mut dyn Write = tar.get_mut();
-                let again = stream(&mut reader, Some((sink, expected.size)), &mut buf, &mut |n| {
-                    state.bytes_done += n;
-                    progress(&state);
-                })?;
+                let again = stream(
+                    &mut reader,
+                    Some((sink, expected.size)),
+                    &mut buf,
+                    &mut |n| {
+                        state.bytes_done += n;
+                        progress(&state);
+                    },
+                )?;
                 if again.size != expected.size
                     || again.sha256 != expected.sha256
                     || again.sha512 != expected.sha512

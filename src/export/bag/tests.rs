@@ -32,7 +32,10 @@ fn payload() -> Vec<PayloadEntry> {
 
 #[test]
 fn bagit_txt_is_the_bagit_1_0_declaration() {
-    assert_eq!(BAGIT_TXT, "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n");
+    assert_eq!(
+        BAGIT_TXT,
+        "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+    );
 }
 
 #[test]
@@ -59,7 +62,13 @@ fn payload_oxum_counts_bytes_and_files_including_empty_ones() {
 
 #[test]
 fn a_newline_in_the_legal_basis_is_refused() {
-    for bad in ["a\nExternal-Identifier: forged", "a\r", "a\tb", "a\u{2028}b", "a\u{85}b"] {
+    for bad in [
+        "a\nExternal-Identifier: forged",
+        "a\r",
+        "a\tb",
+        "a\u{2028}b",
+        "a\u{85}b",
+    ] {
         let mut i = info();
         i.legal_basis = bad.into();
         assert!(
@@ -84,7 +93,10 @@ fn an_unclean_case_id_is_refused_without_echoing_it() {
 fn unicode_values_are_allowed() {
     let mut i = info();
     i.source_organization = "Banque Générale — Zürich".into();
-    assert!(i.render(&[]).unwrap().contains("Banque Générale — Zürich\n"));
+    assert!(i
+        .render(&[])
+        .unwrap()
+        .contains("Banque Générale — Zürich\n"));
 }
 
 #[test]
@@ -99,7 +111,10 @@ fn a_bad_export_id_is_refused() {
     for bad in ["", ".hidden", "a/b", "a b", "a\\b", "..", &"x".repeat(129)] {
         let mut i = info();
         i.export_id = bad.into();
-        assert!(matches!(i.render(&[]), Err(ExportError::InvalidPath(_))), "{bad:?}");
+        assert!(
+            matches!(i.render(&[]), Err(ExportError::InvalidPath(_))),
+            "{bad:?}"
+        );
     }
 }
 
@@ -115,7 +130,10 @@ fn manifests_are_sorted_by_path_with_lowercase_hex_and_two_spaces() {
     assert!(lines[1].ends_with("  data/calls/c1/transcript.json"));
     assert!(lines[2].ends_with("  data/custody.json"));
     let sha512_lines: Vec<&str> = tags.manifest_sha512.lines().collect();
-    assert_eq!(sha512_lines[0].len(), 128 + 2 + "data/audit/log-key.txt".len());
+    assert_eq!(
+        sha512_lines[0].len(),
+        128 + 2 + "data/audit/log-key.txt".len()
+    );
     assert_eq!(sha512_lines[0], sha512_lines[0].to_lowercase());
     assert!(tags.manifest_sha512.ends_with("  data/custody.json\n"));
 }
@@ -124,7 +142,11 @@ fn manifests_are_sorted_by_path_with_lowercase_hex_and_two_spaces() {
 fn sorting_is_by_bytes_not_by_segments() {
     let tags = TagFiles::render(
         &info(),
-        &[entry("data/a/b", b"1"), entry("data/a-b", b"2"), entry("data/a.b", b"3")],
+        &[
+            entry("data/a/b", b"1"),
+            entry("data/a-b", b"2"),
+            entry("data/a.b", b"3"),
+        ],
         b"",
     )
     .unwrap();
@@ -152,7 +174,10 @@ fn the_tag_manifest_covers_the_five_tag_files_in_order() {
 #[test]
 fn percent_cr_and_lf_are_percent_encoded_in_manifest_paths() {
     assert_eq!(encode_manifest_path("data/plain.txt"), "data/plain.txt");
-    assert_eq!(encode_manifest_path("data/100%\r\n.txt"), "data/100%25%0D%0A.txt");
+    assert_eq!(
+        encode_manifest_path("data/100%\r\n.txt"),
+        "data/100%25%0D%0A.txt"
+    );
     assert_eq!(encode_manifest_path("data/tab\there"), "data/tab\there");
     let tags = TagFiles::render(&info(), &[entry("data/50%", b"")], b"").unwrap();
     assert!(tags.manifest_sha256.ends_with("  data/50%25\n"));

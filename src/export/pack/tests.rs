@@ -14,7 +14,10 @@ struct MemSource {
 impl MemSource {
     fn with(files: &[(&str, &[u8])]) -> Self {
         MemSource {
-            files: files.iter().map(|(p, b)| (p.to_string(), b.to_vec())).collect(),
+            files: files
+                .iter()
+                .map(|(p, b)| (p.to_string(), b.to_vec()))
+                .collect(),
             ..Default::default()
         }
     }
@@ -196,7 +199,10 @@ fn the_raw_tar_alternates_pax_and_file_headers_and_ends_with_two_zero_blocks() {
     }
     assert_eq!(&tar_bytes[at..], &[0u8; 1024][..]);
     assert_eq!(kinds.len(), 24);
-    assert!(kinds.chunks(2).all(|pair| pair == [b'x', b'0']), "{kinds:?}");
+    assert!(
+        kinds.chunks(2).all(|pair| pair == [b'x', b'0']),
+        "{kinds:?}"
+    );
 }
 
 #[test]
@@ -228,7 +234,10 @@ fn payload_content_and_manifests_match_recomputed_digests() {
     }
     let signed = content(&entries, "tagmanifest-sha256.txt");
     assert_eq!(signed, tagmanifest.as_bytes());
-    assert_eq!(summary.tagmanifest_sha256, <[u8; 32]>::from(Sha256::digest(signed)));
+    assert_eq!(
+        summary.tagmanifest_sha256,
+        <[u8; 32]>::from(Sha256::digest(signed))
+    );
     assert_eq!(content(&entries, "verify_audit.py"), spec().verify_script);
     assert_eq!(
         content(&entries, "bagit.txt"),
@@ -240,11 +249,18 @@ fn payload_content_and_manifests_match_recomputed_digests() {
 fn bag_info_carries_the_payload_oxum_and_the_summary_agrees() {
     let (summary, tar_bytes) = build_tar(&files());
     let bytes: usize = files().iter().map(|(_, b)| b.len()).sum();
-    let bag_info = String::from_utf8(content(&read_tar(&tar_bytes), "bag-info.txt").to_vec()).unwrap();
-    assert!(bag_info.contains(&format!("\nPayload-Oxum: {bytes}.5\n")), "{bag_info}");
+    let bag_info =
+        String::from_utf8(content(&read_tar(&tar_bytes), "bag-info.txt").to_vec()).unwrap();
+    assert!(
+        bag_info.contains(&format!("\nPayload-Oxum: {bytes}.5\n")),
+        "{bag_info}"
+    );
     assert!(bag_info.contains("\nBagging-Date: 2024-06-30\n"));
     assert!(bag_info.ends_with("Callvault-Bundle-Version: 1\n"));
-    assert_eq!((summary.payload_bytes, summary.payload_files), (bytes as u64, 5));
+    assert_eq!(
+        (summary.payload_bytes, summary.payload_files),
+        (bytes as u64, 5)
+    );
 }
 
 #[test]
@@ -290,9 +306,14 @@ fn a_file_that_changes_between_passes_fails_the_build() {
 #[test]
 fn the_error_for_a_changed_file_does_not_carry_its_content() {
     let mut source = MemSource::with(&[("data/secret.txt", b"card 4111")]);
-    source.second.insert("data/secret.txt".into(), b"card 4112".to_vec());
+    source
+        .second
+        .insert("data/secret.txt".into(), b"card 4112".to_vec());
     let message = build(&mut source, &spec()).err().unwrap().to_string();
-    assert!(!message.contains("4111") && !message.contains("4112"), "{message}");
+    assert!(
+        !message.contains("4111") && !message.contains("4112"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -312,10 +333,15 @@ fn an_empty_payload_file_and_an_empty_payload_both_work() {
 
 #[test]
 fn files_larger_than_the_buffer_stream_through_intact() {
-    let big: Vec<u8> = (0..(3 * BUFFER_SIZE + 7)).map(|i| (i % 251) as u8).collect();
+    let big: Vec<u8> = (0..(3 * BUFFER_SIZE + 7))
+        .map(|i| (i % 251) as u8)
+        .collect();
     let (summary, tar_bytes) = build_tar(&[("data/calls/c1/audio.wav", &big)]);
     assert_eq!(summary.payload_bytes, big.len() as u64);
-    assert_eq!(content(&read_tar(&tar_bytes), "data/calls/c1/audio.wav"), big);
+    assert_eq!(
+        content(&read_tar(&tar_bytes), "data/calls/c1/audio.wav"),
+        big
+    );
 }
 
 #[test]
@@ -348,7 +374,10 @@ fn progress_reaches_every_file_and_byte_in_both_passes() {
     assert_eq!(last_hashing.bytes_done, bytes);
     let last = seen.last().unwrap();
     assert_eq!(last.phase, Phase::Packing);
-    assert_eq!((last.files_done, last.bytes_done, last.bytes_total), (5, bytes, bytes));
+    assert_eq!(
+        (last.files_done, last.bytes_done, last.bytes_total),
+        (5, bytes, bytes)
+    );
 }
 
 #[test]
@@ -356,13 +385,22 @@ fn a_mismatched_export_id_or_bad_path_is_refused_before_reading() {
     let mut other = spec();
     other.info.export_id = "exp-2".into();
     let mut source = MemSource::with(&files());
-    assert!(matches!(build(&mut source, &other), Err(ExportError::InvalidInfo(_))));
+    assert!(matches!(
+        build(&mut source, &other),
+        Err(ExportError::InvalidInfo(_))
+    ));
     assert!(source.opens.is_empty());
 
     let mut source = MemSource::with(&[("data/../escape", b"")]);
-    assert!(matches!(build(&mut source, &spec()), Err(ExportError::InvalidPath(_))));
+    assert!(matches!(
+        build(&mut source, &spec()),
+        Err(ExportError::InvalidPath(_))
+    ));
     let mut source = MemSource::with(&[("calls/x", b"")]);
-    assert!(matches!(build(&mut source, &spec()), Err(ExportError::InvalidPath(_))));
+    assert!(matches!(
+        build(&mut source, &spec()),
+        Err(ExportError::InvalidPath(_))
+    ));
     assert!(source.opens.is_empty());
 }
 
@@ -372,7 +410,10 @@ fn ssh_keygen_accepts_the_signature() {
         .into_iter()
         .find(|p| std::path::Path::new(p).exists())
     else {
-        assert!(std::env::var_os("CI").is_none(), "ssh-keygen is required in CI");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "ssh-keygen is required in CI"
+        );
         eprintln!("note: ssh-keygen not found; skipping the OpenSSH interoperability check");
         return;
     };
@@ -396,7 +437,11 @@ fn ssh_keygen_accepts_the_signature() {
             .unwrap()
     };
     let output = verify(&manifest);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 
     let tampered = dir.path().join("tampered");
     let mut bytes = content(&entries, "tagmanifest-sha256.txt").to_vec();
