@@ -424,3 +424,50 @@ fn details_never_carry_payload_content() {
         assert!(!check.detail.contains("turns"), "{check:?}");
     }
 }
+
+/// Runs `tests/verify_audit.py --vkey @log-key bundle DIR` on an unpacked bundle.
+fn python_bundle(dir: &std::path::Path) -> std::process::Output {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/verify_audit.py");
+    let key = dir.join(DIR).join("data/audit/log-key.txt");
+    std::process::Command::new("python3")
+        .arg(script)
+        .arg("--vkey")
+        .arg(format!("@{}", key.display()))
+        .arg("bundle")
+        .arg(dir.join(DIR))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_spec_only_python_verifier_checks_the_bundled_audit_material() {
+    let keys = keys();
+    let entries = unpack(&keys, &build(&keys, payload(&keys.log)));
+    let dir = tempfile::tempdir().unwrap();
+    let write = |entries: &[(String, Vec<u8>)]| {
+        for (path, bytes) in entries {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, bytes).unwrap();
+        }
+    };
+    write(&entries);
+    let out = python_bundle(dir.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout.starts_with("bundle OK: 3 entries in origin=test.example/log size=3"));
+
+    let leaf = dir
+        .path()
+        .join(DIR)
+        .join("data/audit/entries/000000000001.json");
+    std::fs::write(&leaf, b"{\"i\":9}").unwrap();
+    assert_eq!(python_bundle(dir.path()).status.code(), Some(1));
+    write(&entries);
+    std::fs::remove_file(leaf).unwrap();
+    assert_eq!(
+        python_bundle(dir.path()).status.code(),
+        Some(1),
+        "an orphan proof"
+    );
+}
