@@ -83,7 +83,11 @@ fn print_report(out: &mut impl Write, report: &VerifyReport) -> std::io::Result<
         let status = if check.ok { "ok  " } else { "FAIL" };
         writeln!(out, "{status} {}  {}", check.name, check.detail)?;
     }
-    let verdict = if report.ok() { "bundle verified" } else { "bundle NOT verified" };
+    let verdict = if report.ok() {
+        "bundle verified"
+    } else {
+        "bundle NOT verified"
+    };
     writeln!(out, "{verdict}")?;
     out.flush()
 }
@@ -100,7 +104,11 @@ fn read_identity(path: &Path) -> anyhow::Result<age::x25519::Identity> {
             continue;
         }
         let Ok(identity) = age::x25519::Identity::from_str(line) else {
-            bail!("{} line {} is not an age X25519 identity", path.display(), i + 1);
+            bail!(
+                "{} line {} is not an age X25519 identity",
+                path.display(),
+                i + 1
+            );
         };
         if found.replace(identity).is_some() {
             bail!("{} holds more than one identity", path.display());
@@ -113,7 +121,8 @@ fn read_identity(path: &Path) -> anyhow::Result<age::x25519::Identity> {
 fn read_signer(arg: &str) -> anyhow::Result<ssh_key::PublicKey> {
     let arg = arg.trim();
     if arg.starts_with("ssh-") {
-        return ssh_key::PublicKey::from_openssh(arg).context("--signer is not an OpenSSH public key");
+        return ssh_key::PublicKey::from_openssh(arg)
+            .context("--signer is not an OpenSSH public key");
     }
     let text = std::fs::read_to_string(arg).with_context(|| format!("reading {arg}"))?;
     let line = text
@@ -169,13 +178,17 @@ mod tests {
         let key = age::x25519::Identity::generate();
         let path = dir.path().join("key.txt");
         let secret = age::secrecy::ExposeSecret::expose_secret(&key.to_string()).to_owned();
-        std::fs::write(&path, format!("# created: now\n# public key: x\n{secret}\n")).unwrap();
+        std::fs::write(
+            &path,
+            format!("# created: now\n# public key: x\n{secret}\n"),
+        )
+        .unwrap();
         let read = read_identity(&path).unwrap();
         assert_eq!(read.to_public().to_string(), key.to_public().to_string());
         std::fs::write(&path, format!("{secret}\n{secret}\n")).unwrap();
         assert!(read_identity(&path).is_err());
         std::fs::write(&path, "AGE-SECRET-KEY-1NOTAKEY\n").unwrap();
-        let err = read_identity(&path).unwrap_err().to_string();
+        let err = read_identity(&path).err().unwrap().to_string();
         assert!(!err.contains("NOTAKEY"), "{err}");
     }
 }

@@ -23,6 +23,7 @@ use self::audit::KeySource;
 use self::bagit::{Alg, SIGNATURE, TAGMANIFEST};
 use self::scan::Bag;
 use crate::audit::note::Verifier;
+use crate::export::key::verify_sshsig;
 use crate::export::SIG_NAMESPACE;
 
 pub use self::scan::{MAX_KEPT_FILE, MAX_KEPT_TOTAL};
@@ -148,7 +149,12 @@ pub fn verify_bundle<R: Read>(
     };
     report.pass(
         "tar",
-        format!("{} files under {}{}/", bag.files.len(), crate::export::BAG_PREFIX, bag.id),
+        format!(
+            "{} files under {}{}/",
+            bag.files.len(),
+            crate::export::BAG_PREFIX,
+            bag.id
+        ),
     );
     check_bag(&mut report, &bag, signer, log_key);
     VerifyReport { checks: report.0 }
@@ -196,7 +202,10 @@ fn check_bag(
         Ok((note, key, detail)) => {
             report.pass("checkpoint", detail);
             match audit::check_inclusion(bag, note, &key) {
-                Ok(n) => report.pass("inclusion-proofs", format!("{n} entries included in the checkpoint")),
+                Ok(n) => report.pass(
+                    "inclusion-proofs",
+                    format!("{n} entries included in the checkpoint"),
+                ),
                 Err(problems) => report.fail("inclusion-proofs", first_and_count(&problems)),
             }
         }
@@ -227,13 +236,9 @@ fn check_signature(bag: &Bag, signer: &ssh_key::PublicKey) -> Result<String, Str
         .ok_or_else(|| format!("{SIGNATURE} is missing"))?;
     let armored = std::str::from_utf8(armored).map_err(|_| format!("{SIGNATURE} is not UTF-8"))?;
     let fingerprint = signer.fingerprint(ssh_key::HashAlg::Sha256);
-    let sig = ssh_key::SshSig::from_pem(armored).map_err(|_| format!("{SIGNATURE} is malformed"))?;
-    if sig.namespace() != SIG_NAMESPACE {
-        return Err(format!("the signature is not in namespace {SIG_NAMESPACE}"));
-    }
-    signer
-        .verify(SIG_NAMESPACE, message, &sig)
-        .map_err(|_| format!("the signature does not verify with {fingerprint}"))?;
+    verify_sshsig(signer, message, armored).map_err(|_| {
+        format!("{SIGNATURE} does not verify with {fingerprint} in namespace {SIG_NAMESPACE}")
+    })?;
     Ok(format!("{TAGMANIFEST} signed by {fingerprint}"))
 }
 
@@ -255,9 +260,13 @@ fn check_custody(bag: &Bag) -> Result<String, String> {
         return Err(format!("{CUSTODY} names another export than bag-info.txt"));
     }
     if id != bag.id {
-        return Err(format!("{CUSTODY} names another export than the bag directory"));
+        return Err(format!(
+            "{CUSTODY} names another export than the bag directory"
+        ));
     }
-    Ok(format!("export {id} in custody record, bag-info.txt and bag directory"))
+    Ok(format!(
+        "export {id} in custody record, bag-info.txt and bag directory"
+    ))
 }
 
 /// The export id of a custody record.

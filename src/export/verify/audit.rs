@@ -88,15 +88,13 @@ pub fn check_checkpoint<'a>(
     let raw = bag
         .content(CHECKPOINT)
         .ok_or(AuditCheckError::Missing(CHECKPOINT))?;
-    let note =
-        std::str::from_utf8(raw).map_err(|_| AuditCheckError::NotUtf8(CHECKPOINT.into()))?;
-    let checkpoint =
-        Checkpoint::open(note, std::slice::from_ref(key)).map_err(|e| {
-            AuditCheckError::Checkpoint {
-                key: key.name().into(),
-                reason: e.to_string(),
-            }
-        })?;
+    let note = std::str::from_utf8(raw).map_err(|_| AuditCheckError::NotUtf8(CHECKPOINT.into()))?;
+    let checkpoint = Checkpoint::open(note, std::slice::from_ref(key)).map_err(|e| {
+        AuditCheckError::Checkpoint {
+            key: key.name().into(),
+            reason: e.to_string(),
+        }
+    })?;
     Ok((note, checkpoint))
 }
 
@@ -109,7 +107,11 @@ struct Pair<'a> {
 
 /// Every entry has a proof for its index, against `note`, that verifies with `key`; no
 /// proof without an entry; at least one entry. Returns the number of entries.
-pub fn check_inclusion(bag: &Bag, note: &str, key: &Verifier) -> Result<usize, Vec<AuditCheckError>> {
+pub fn check_inclusion(
+    bag: &Bag,
+    note: &str,
+    key: &Verifier,
+) -> Result<usize, Vec<AuditCheckError>> {
     let mut pairs: BTreeMap<(u64, &str), Pair<'_>> = BTreeMap::new();
     let mut problems = Vec::new();
     for (path, record) in bag.files.range(ENTRIES.to_owned()..) {
@@ -118,8 +120,12 @@ pub fn check_inclusion(bag: &Bag, note: &str, key: &Verifier) -> Result<usize, V
         };
         let content = record.content.as_deref().unwrap_or_default();
         match split_name(name) {
-            Some((index, stem, true)) => pairs.entry((index, stem)).or_default().entry = Some(content),
-            Some((index, stem, false)) => pairs.entry((index, stem)).or_default().proof = Some(content),
+            Some((index, stem, true)) => {
+                pairs.entry((index, stem)).or_default().entry = Some(content)
+            }
+            Some((index, stem, false)) => {
+                pairs.entry((index, stem)).or_default().proof = Some(content)
+            }
             None => problems.push(AuditCheckError::Unexpected(path.clone())),
         }
     }
@@ -191,13 +197,24 @@ mod tests {
 
     #[test]
     fn entry_names_are_twelve_digit_indices() {
-        assert_eq!(split_name("000000000007.json"), Some((7, "000000000007", true)));
+        assert_eq!(
+            split_name("000000000007.json"),
+            Some((7, "000000000007", true))
+        );
         assert_eq!(
             split_name("000000000007.tlog-proof"),
             Some((7, "000000000007", false))
         );
-        assert_eq!(split_name("1234567890123.json").map(|t| t.0), Some(1234567890123));
-        for bad in ["7.json", "00000000000x.json", "000000000007.txt", "0000000000007.json"] {
+        assert_eq!(
+            split_name("1234567890123.json").map(|t| t.0),
+            Some(1234567890123)
+        );
+        for bad in [
+            "7.json",
+            "00000000000x.json",
+            "000000000007.txt",
+            "0000000000007.json",
+        ] {
             assert_eq!(split_name(bad), None, "{bad}");
         }
     }

@@ -179,7 +179,10 @@ fn label_values(file: &str, text: &str) -> Result<Vec<(String, String)>, BagErro
 /// `bagit.txt`: BagIt 1.0, tag files in UTF-8.
 pub fn check_bagit_txt(bag: &Bag) -> Result<String, Problems> {
     let pairs = label_values("bagit.txt", text(bag, "bagit.txt")?)?;
-    let expected = [("BagIt-Version", "1.0"), ("Tag-File-Character-Encoding", "UTF-8")];
+    let expected = [
+        ("BagIt-Version", "1.0"),
+        ("Tag-File-Character-Encoding", "UTF-8"),
+    ];
     let matches = pairs.len() == 2
         && pairs
             .iter()
@@ -349,7 +352,9 @@ fn percent_decode(s: &str) -> Option<String> {
 
 /// A relative path without empty, `.` or `..` components.
 fn is_safe_relative(p: &str) -> bool {
-    !p.is_empty() && !p.starts_with('/') && !p.split('/').any(|c| c.is_empty() || c == "." || c == "..")
+    !p.is_empty()
+        && !p.starts_with('/')
+        && !p.split('/').any(|c| c.is_empty() || c == "." || c == "..")
 }
 
 /// `manifest-<alg>.txt`: every payload file listed once with a matching digest, nothing
@@ -398,7 +403,8 @@ pub fn check_manifest(bag: &Bag, alg: Alg) -> Result<String, Problems> {
 pub fn check_tagmanifest(bag: &Bag) -> Result<String, Problems> {
     let listed = parse_manifest(TAGMANIFEST, text(bag, TAGMANIFEST)?, Alg::Sha256)?;
     let mut problems = Vec::new();
-    let err = |make: fn(String, String) -> BagError, path: &str| make(TAGMANIFEST.into(), path.into());
+    let err =
+        |make: fn(String, String) -> BagError, path: &str| make(TAGMANIFEST.into(), path.into());
     for (path, digest) in &listed {
         if is_payload(path) || path == TAGMANIFEST || path == SIGNATURE {
             problems.push(err(|file, path| BagError::WrongKind { file, path }, path));
@@ -413,7 +419,10 @@ pub fn check_tagmanifest(bag: &Bag) -> Result<String, Problems> {
     let names: BTreeSet<&str> = listed.iter().map(|(p, _)| p.as_str()).collect();
     for required in REQUIRED_TAGS {
         if !names.contains(required) && bag.files.contains_key(required) {
-            problems.push(err(|file, path| BagError::Unlisted { file, path }, required));
+            problems.push(err(
+                |file, path| BagError::Unlisted { file, path },
+                required,
+            ));
         }
     }
     for path in bag.files.keys() {
@@ -435,52 +444,5 @@ pub fn check_tagmanifest(bag: &Bag) -> Result<String, Problems> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_the_three_rfc_8493_escapes_decode() {
-        assert_eq!(percent_decode("a%0Ab%0dc%25d").as_deref(), Some("a\nb\rc%d"));
-        assert_eq!(percent_decode("plain"), Some("plain".into()));
-        assert_eq!(percent_decode("a%20b"), None);
-        assert_eq!(percent_decode("a%2"), None);
-    }
-
-    #[test]
-    fn manifest_lines_need_a_full_digest_and_a_safe_path() {
-        let d = "ab".repeat(32);
-        let ok = format!("{d}  data/x\n{}\tdata/y\n", d.to_uppercase());
-        let parsed = parse_manifest("m", &ok, Alg::Sha256).unwrap();
-        assert_eq!(parsed[1], ("data/y".to_string(), d.clone()));
-        for bad in [
-            format!("{d} \n"),
-            format!("{}  data/x\n", &d[1..]),
-            format!("{d}  data/../x\n"),
-            format!("{d}  /data/x\n"),
-            format!("{d}  data/x"),
-            "\n".to_string(),
-        ] {
-            assert!(parse_manifest("m", &bad, Alg::Sha256).is_err(), "{bad:?}");
-        }
-        let twice = format!("{d}  data/x\n{d}  data/x\n");
-        assert!(matches!(
-            parse_manifest("m", &twice, Alg::Sha256),
-            Err(BagError::ListedTwice { .. })
-        ));
-    }
-
-    #[test]
-    fn continuation_lines_join_the_previous_value() {
-        let pairs = label_values("b", "A: one\n  two\nB:three\n").unwrap();
-        assert_eq!(pairs[0], ("A".into(), "one two".into()));
-        assert_eq!(pairs[1], ("B".into(), "three".into()));
-        assert!(label_values("b", " leading\n").is_err());
-    }
-
-    #[test]
-    fn oxum_and_dates_have_one_form() {
-        assert!(is_oxum("0.0") && is_oxum("1024.3"));
-        assert!(!is_oxum("01.3") && !is_oxum("1.") && !is_oxum("12"));
-        assert!(is_date("2026-03-01") && !is_date("2026-3-01"));
-    }
-}
+#[path = "bagit_tests.rs"]
+mod tests;

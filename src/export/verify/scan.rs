@@ -255,14 +255,18 @@ fn read_archive<R: Read>(archive: &mut tar::Archive<R>) -> Result<(Bag, u64), Ta
         if kind != EntryType::Regular {
             return Err(TarError::NotRegular(shown()));
         }
-        let path = pending_path.take().ok_or_else(|| TarError::NoPaxPath(shown()))?;
+        let path = pending_path
+            .take()
+            .ok_or_else(|| TarError::NoPaxPath(shown()))?;
         let rel = state.admit(&path)?;
         let record = read_file(&mut entry, &rel, &mut state.kept_total).map_err(|e| match e {
             ReadFail::Io(e) => malformed(e),
             ReadFail::TooLarge => TarError::TooLarge(rel.clone()),
         })?;
         if record.size != entry.size() {
-            return Err(TarError::Malformed(format!("{rel} is shorter than its header")));
+            return Err(TarError::Malformed(format!(
+                "{rel} is shorter than its header"
+            )));
         }
         state.files.insert(rel, record);
     }
