@@ -33,19 +33,9 @@ pub async fn run(cmd: AccessCommand) -> anyhow::Result<()> {
             if let Some(d) = duration {
                 body["duration_s"] = json!(d);
             }
-            if calls.is_empty() {
-                let mut q = json!({});
-                for (k, v) in [("agent_id", agent), ("from", from), ("to", to)] {
-                    if let Some(v) = v {
-                        q[k] = json!(v);
-                    }
-                }
-                if let Some(c) = customer {
-                    q["customer"] = c;
-                }
-                body["query"] = q;
-            } else {
-                body["call_ids"] = json!(calls);
+            select_calls(&mut body, calls, agent, from, to);
+            if let (Some(c), Some(q)) = (customer, body.get_mut("query")) {
+                q["customer"] = c;
             }
             let v = send(
                 &Client::new(&client)?,
@@ -183,6 +173,28 @@ async fn decide(
     let path = format!("/v1/access-requests/{}/{verb}", path_id(id)?);
     let v = send(&Client::new(client)?, Method::POST, &path, Some(body)).await?;
     print_request(&v)
+}
+
+/// Puts the selected calls into a request body: `call_ids` when any are named, otherwise a
+/// `query` of the agent and time range given.
+pub(super) fn select_calls(
+    body: &mut Value,
+    calls: Vec<String>,
+    agent: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+) {
+    if !calls.is_empty() {
+        body["call_ids"] = json!(calls);
+        return;
+    }
+    let mut q = json!({});
+    for (k, v) in [("agent_id", agent), ("from", from), ("to", to)] {
+        if let Some(v) = v {
+            q[k] = json!(v);
+        }
+    }
+    body["query"] = q;
 }
 
 /// Sends a JSON request and reads the JSON answer.

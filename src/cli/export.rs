@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use super::access::send;
+use super::access::{select_calls, send};
 use super::{Client, ClientArgs};
 
 /// How often `status --wait` polls.
@@ -110,17 +110,7 @@ pub async fn run(cmd: ExportCommand) -> anyhow::Result<()> {
             if let Some(r) = recipient {
                 body["recipient"] = json!(r);
             }
-            if calls.is_empty() {
-                let mut q = json!({});
-                for (k, v) in [("agent_id", agent), ("from", from), ("to", to)] {
-                    if let Some(v) = v {
-                        q[k] = json!(v);
-                    }
-                }
-                body["query"] = q;
-            } else {
-                body["call_ids"] = json!(calls);
-            }
+            select_calls(&mut body, calls, agent, from, to);
             let v = send(
                 &Client::new(&client)?,
                 Method::POST,

@@ -197,6 +197,26 @@ pub struct RequestView {
     pub grant: Option<GrantView>,
 }
 
+/// Explicit call ids from a request body: 1 to [`MAX_CALLS`] valid ids, sorted, deduplicated.
+pub(super) fn call_id_list(ids: Vec<String>) -> Result<Vec<String>, VaultError> {
+    if ids.is_empty() || ids.len() > MAX_CALLS {
+        return Err(VaultError::Invalid(format!(
+            "call_ids must name 1 to {MAX_CALLS} calls"
+        )));
+    }
+    let mut ids: Vec<String> = ids
+        .into_iter()
+        .map(|id| {
+            validate_call_id(&id)
+                .map(|c| c.as_str().to_string())
+                .map_err(|_| VaultError::Invalid("call_ids holds an invalid call id".into()))
+        })
+        .collect::<Result<_, _>>()?;
+    ids.sort();
+    ids.dedup();
+    Ok(ids)
+}
+
 pub(super) fn check_text(field: &str, text: &str, required: bool) -> Result<(), VaultError> {
     if required && text.trim().is_empty() {
         return Err(VaultError::Invalid(format!("{field} must not be empty")));
@@ -317,23 +337,7 @@ impl Vault {
         }
         let (call_ids_json, query_json) = match (new.call_ids, new.query) {
             (Some(ids), None) => {
-                if ids.is_empty() || ids.len() > MAX_CALLS {
-                    return Err(VaultError::Invalid(format!(
-                        "call_ids must name 1 to {MAX_CALLS} calls"
-                    )));
-                }
-                let mut ids: Vec<String> = ids
-                    .into_iter()
-                    .map(|id| {
-                        validate_call_id(&id)
-                            .map(|c| c.as_str().to_string())
-                            .map_err(|_| {
-                                VaultError::Invalid("call_ids holds an invalid call id".into())
-                            })
-                    })
-                    .collect::<Result<_, _>>()?;
-                ids.sort();
-                ids.dedup();
+                let ids = call_id_list(ids)?;
                 (Some(serde_json::to_string(&ids).map_err(corrupt)?), None)
             }
             (None, Some(q)) => (None, Some(self.store_query(q)?)),

@@ -12,13 +12,12 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::access::{check_text, MAX_CALLS};
+use super::access::{call_id_list, check_text};
 use super::{Vault, VaultError};
 use crate::access::authz::{Action, Resource};
 use crate::access::{Principal, Role};
 use crate::audit::{AuditEntry, Outcome};
 use crate::catalog::ExportRecord;
-use crate::formats::validate_call_id;
 use crate::store::{BlobKey, ByteStream};
 
 pub use super::access::QueryIn;
@@ -242,23 +241,8 @@ impl Vault {
         ids: Option<Vec<String>>,
         query: Option<QueryIn>,
     ) -> Result<Vec<String>, VaultError> {
-        let mut ids: Vec<String> = match (ids, query) {
-            (Some(ids), None) => {
-                if ids.is_empty() || ids.len() > MAX_CALLS {
-                    return Err(VaultError::Invalid(format!(
-                        "call_ids must name 1 to {MAX_CALLS} calls"
-                    )));
-                }
-                ids.into_iter()
-                    .map(|id| {
-                        validate_call_id(&id)
-                            .map(|c| c.as_str().to_string())
-                            .map_err(|_| {
-                                VaultError::Invalid("call_ids holds an invalid call id".into())
-                            })
-                    })
-                    .collect::<Result<_, _>>()?
-            }
+        let mut ids = match (ids, query) {
+            (Some(ids), None) => call_id_list(ids)?,
             (None, Some(q)) => {
                 let stored = self.store_query(q)?;
                 self.resolve_query(&stored).await?
