@@ -275,8 +275,8 @@ impl Vault {
             Ok(done) => done,
             Err(e) => {
                 tracing::error!(error = %e, "export builder failed");
-                // The pipe is dropped: the upload sees the end of its body without the
-                // final chunk and fails, or has stored a truncated blob that we remove.
+                // The pipe, dropped unfinished, ended the upload's body with an error, so
+                // the store keeps nothing; should one have kept a blob anyway, remove it.
                 if let Ok(Ok(_)) = upload.await {
                     let _ = self
                         .store
@@ -291,6 +291,10 @@ impl Vault {
             "store"
         })?;
         if stored != bytes {
+            let _ = self
+                .store
+                .delete(&BlobKey::new(blob.to_string()).map_err(|_| "store")?)
+                .await;
             return Err("store");
         }
         Ok((summary, bytes, sha))
