@@ -288,7 +288,7 @@ impl Vault {
         id: &str,
     ) -> Result<(ExportRecord, Vec<String>), VaultError> {
         let rec = self.export_record(id).await?;
-        let (recipient, requester) = rec.as_ref().map_or(("", ""), |r| {
+        let (recipient, requester) = rec.as_ref().map_or(("-", "-"), |r| {
             (r.regulator.as_str(), r.requested_by.as_str())
         });
         let decision = self
@@ -299,8 +299,8 @@ impl Vault {
                 action,
                 Resource::Export {
                     id,
-                    recipient: if rec.is_some() { recipient } else { "-" },
-                    requester: if rec.is_some() { requester } else { "-" },
+                    recipient,
+                    requester,
                 },
                 Some(id),
             )

@@ -15,7 +15,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
-use super::source::{ExportSource, EXPORT_VIEW};
+use super::source::{pretty_json, ExportSource, EXPORT_VIEW};
 use crate::audit::{AuditEntry, Outcome, MAX_SEARCH};
 use crate::catalog::{CallRecord, ExportRecord};
 use crate::export::bag::BagInfo;
@@ -191,8 +191,7 @@ impl Vault {
             checkpoint_size: size,
         };
         let mut files = BTreeMap::new();
-        let mut custody_json = serde_json::to_vec_pretty(&custody).map_err(|_| "json")?;
-        custody_json.push(b'\n');
+        let custody_json = pretty_json(&custody).map_err(|_| "json")?;
         files.insert("data/custody.json".to_string(), custody_json);
         files.insert(
             "data/audit/log-key.txt".to_string(),
@@ -237,11 +236,12 @@ impl Vault {
             verify_script: VERIFY_AUDIT_PY.to_vec(),
         };
         let key = BlobKey::new(blob.to_string()).map_err(|_| "store")?;
+        let upload_key = key.clone();
         let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(PIPE_DEPTH);
         let store = self.store.clone();
         let upload = tokio::spawn(async move {
             let body = Box::pin(tokio_stream_from(rx));
-            store.put(&key, body).await
+            store.put(&upload_key, body).await
         });
         let vault = Arc::clone(self);
         let handle = tokio::runtime::Handle::current();
@@ -265,8 +265,8 @@ impl Vault {
                 let _ = handle.block_on(vault.catalog.export_progress(&id, done, total));
             };
             let out = Pipe::new(tx);
-            let key = &vault.export_key;
-            build_bundle(&spec, &mut source, key, &recipient, out, &mut progress)
+            let signer = &vault.export_key;
+            build_bundle(&spec, &mut source, signer, &recipient, out, &mut progress)
                 .and_then(|(summary, out)| Ok((summary, out.finish()?)))
         })
         .await
@@ -278,10 +278,7 @@ impl Vault {
                 // The pipe, dropped unfinished, ended the upload's body with an error, so
                 // the store keeps nothing; should one have kept a blob anyway, remove it.
                 if let Ok(Ok(_)) = upload.await {
-                    let _ = self
-                        .store
-                        .delete(&BlobKey::new(blob.to_string()).map_err(|_| "store")?)
-                        .await;
+                    let _ = self.store.delete(&key).await;
                 }
                 return Err("build");
             }
@@ -291,10 +288,7 @@ impl Vault {
             "store"
         })?;
         if stored != bytes {
-            let _ = self
-                .store
-                .delete(&BlobKey::new(blob.to_string()).map_err(|_| "store")?)
-                .await;
+            let _ = self.store.delete(&key).await;
             return Err("store");
         }
         Ok((summary, bytes, sha))

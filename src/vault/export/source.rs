@@ -107,21 +107,21 @@ impl ExportSource {
             .get(call_id)
             .cloned()
             .ok_or_else(|| failed("no such call in the export"))?;
-        let json = |v: &dyn erased::Json| -> io::Result<Box<dyn Read + Send>> {
-            Ok(Box::new(Cursor::new(v.to_json()?)))
+        let json = |bytes: Vec<u8>| -> io::Result<Box<dyn Read + Send>> {
+            Ok(Box::new(Cursor::new(bytes)))
         };
         match file {
-            "metadata.json" => json(&ExportMetadata::from(&rec)),
+            "metadata.json" => json(pretty_json(&ExportMetadata::from(&rec))?),
             "transcript.json" => {
                 let vault = Arc::clone(&self.vault);
                 let master = self.master(&rec)?;
                 let t = view(master, EXPORT_VIEW, &vault.policy)
                     .map_err(|_| failed("the regulator view failed"))?;
-                json(&t)
+                json(pretty_json(&t)?)
             }
             "redaction-report.json" => {
                 let report = self.master(&rec)?.report.clone();
-                json(&report)
+                json(pretty_json(&report)?)
             }
             "audio.wav" => self.audio(&rec),
             _ => Err(failed("no such payload file")),
@@ -217,21 +217,9 @@ impl Read for AudioView {
     }
 }
 
-/// JSON rendering of the per-call documents, pretty-printed with a final newline.
-mod erased {
-    use std::io;
-
-    /// Anything serialisable, as the bytes of a payload file.
-    pub trait Json {
-        /// The document's bytes.
-        fn to_json(&self) -> io::Result<Vec<u8>>;
-    }
-
-    impl<T: serde::Serialize> Json for T {
-        fn to_json(&self) -> io::Result<Vec<u8>> {
-            let mut v = serde_json::to_vec_pretty(self).map_err(|_| super::failed("json"))?;
-            v.push(b'\n');
-            Ok(v)
-        }
-    }
+/// A JSON document of the bag: pretty-printed, with a final newline.
+pub(super) fn pretty_json<T: serde::Serialize>(v: &T) -> io::Result<Vec<u8>> {
+    let mut bytes = serde_json::to_vec_pretty(v).map_err(|_| failed("json"))?;
+    bytes.push(b'\n');
+    Ok(bytes)
 }
